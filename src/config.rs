@@ -1,0 +1,198 @@
+//! Settings: built-in defaults < TOML file < `PAIVYSTYS_*` environment < command-line flags.
+//!
+//! Nested settings are reached from the environment with a double underscore, e.g.
+//! `PAIVYSTYS_WS__HEARTBEAT_SECS=15`. Secrets are held as `SecretString`, whose `Debug`
+//! output is redacted, so printing the settings never prints a secret.
+
+use std::net::SocketAddr;
+use std::path::Path;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use secrecy::SecretString;
+use serde::Deserialize;
+
+use crate::error::{AppError, Result};
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://paivystys.db";
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    /// Address the HTTP server listens on.
+    pub bind: SocketAddr,
+    /// `sqlite://…` (default, embedded) or `postgres://…`.
+    pub database_url: String,
+    /// The shelter's own register; defaults to `paivystys-shelter.db` beside the main file.
+    pub shelter_database_url: Option<String>,
+    /// Absolute lifetime of a login session; a night shift plus margin by default.
+    pub session_ttl_minutes: u32,
+    /// Largest accepted request body.
+    pub body_limit_bytes: usize,
+    /// Mark the session cookie `Secure`; turn on whenever the server is reached over TLS.
+    pub cookie_secure: bool,
+    /// `text` (default) or `json` log lines.
+    pub log_format: LogFormat,
+    pub ws: WsSettings,
+    /// Shared secret of the telephony webhook.
+    pub telephony_secret: Option<SecretString>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct WsSettings {
+    /// Largest accepted websocket message (client frames are small JSON objects).
+    pub max_message_bytes: usize,
+    /// tungstenite's read buffer per socket; its default (128 KiB) is far too large for
+    /// tens of thousands of idle consoles.
+    pub read_buffer_bytes: usize,
+    /// How often the server pings each socket.
+    pub heartbeat_secs: u64,
+    /// A socket silent for this long (no frame, no pong) is considered dead and closed.
+    pub idle_timeout_secs: u64,
+    /// Streams one socket may follow at once.
+    pub max_subscriptions: usize,
+    /// Frames queued for one socket before its subscriptions wait (and later resync).
+    pub outbound_queue: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            bind: DEFAULT_BIND.parse().expect("default bind address is valid"),
+            database_url: DEFAULT_DATABASE_URL.to_owned(),
+            shelter_database_url: None,
+            session_ttl_minutes: 12 * 60,
+            body_limit_bytes: 1024 * 1024,
+            cookie_secure: false,
+            log_format: LogFormat::Text,
+            ws: WsSettings::default(),
+            telephony_secret: None,
+        }
+    }
+}
+
+impl Default for WsSettings {
+    fn default() -> Self {
+        WsSettings {
+            max_message_bytes: 64 * 1024,
+            read_buffer_bytes: 4 * 1024,
+            heartbeat_secs: 20,
+            idle_timeout_secs: 60,
+            max_subscriptions: 64,
+            outbound_queue: 256,
+        }
+    }
+}
+
+impl Settings {
+    /// Loads the layered settings; a missing file is not an error (defaults apply).
+    pub fn load(file: Option<&Path>) -> Result<Settings> {
+        let mut figment = Figment::new();
+        if let Some(path) = file {
+            figment = figment.merge(Toml::file(path));
+        }
+        let settings: Settings = figment
+            .merge(Env::prefixed("PAIVYSTYS_").split("__"))
+            .extract()?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        let scheme_ok = |url: &str| url.starts_with("sqlite:") || url.starts_with("postgres");
+        if !scheme_ok(&self.database_url) {
+            return Err(AppError::Config(
+                "database_url must start with sqlite: or postgres://".into(),
+            ));
+        }
+        if let Some(url) = &self.shelter_database_url {
+            if !scheme_ok(url) {
+                return Err(AppError::Config(
+                    "shelter_database_url must start with sqlite: or postgres://".into(),
+                ));
+            }
+        }
+        if self.session_ttl_minutes == 0 || self.body_limit_bytes < 1024 {
+            return Err(AppError::Config(
+                "session_ttl_minutes must be positive and body_limit_bytes at least 1024".into(),
+            ));
+        }
+        if self.ws.heartbeat_secs == 0 || self.ws.idle_timeout_secs <= self.ws.heartbeat_secs {
+            return Err(AppError::Config(
+                "ws.idle_timeout_secs must exceed ws.heartbeat_secs (> 0)".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The shelter register's URL: configured, or a SQLite file beside the main SQLite file.
+    pub fn effective_shelter_url(&self) -> String {
+        if let Some(url) = &self.shelter_database_url {
+            return url.clone();
+        }
+        let main_path = self
+            .database_url
+            .strip_prefix("sqlite://")
+            .or_else(|| self.database_url.strip_prefix("sqlite:"))
+            .map(|p| p.split('?').next().unwrap_or(p));
+        let dir = main_path
+            .and_then(|p| Path::new(p).parent())
+            .filter(|d| !d.as_os_str().is_empty());
+        match dir {
+            Some(dir) => format!("sqlite://{}", dir.join("paivystys-shelter.db").display()),
+            None => "sqlite://paivystys-shelter.db".to_owned(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shelter_file_sits_beside_the_main_file() {
+        let mut s = Settings {
+            database_url: "sqlite:///var/lib/paivystys/main.db".into(),
+            ..Settings::default()
+        };
+        assert_eq!(
+            s.effective_shelter_url(),
+            "sqlite:///var/lib/paivystys/paivystys-shelter.db"
+        );
+        s.database_url = "sqlite://paivystys.db".into();
+        assert_eq!(s.effective_shelter_url(), "sqlite://paivystys-shelter.db");
+        s.database_url = "postgres://db/paivystys".into();
+        assert_eq!(s.effective_shelter_url(), "sqlite://paivystys-shelter.db");
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug_output() {
+        let s = Settings {
+            telephony_secret: Some(SecretString::from("hunter2-very-secret")),
+            ..Settings::default()
+        };
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+    }
+
+    #[test]
+    fn unsafe_values_are_refused() {
+        let s = Settings {
+            database_url: "mysql://x".into(),
+            ..Settings::default()
+        };
+        assert!(s.validate().is_err());
+        let mut s = Settings::default();
+        s.ws.idle_timeout_secs = s.ws.heartbeat_secs;
+        assert!(s.validate().is_err());
+    }
+}

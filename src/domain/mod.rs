@@ -1,0 +1,6 @@
+//! Pure types and rules of the domain: no I/O here, so every rule can be tested directly.
+
+pub mod account;
+pub mod clock;
+pub mod roles;
+pub mod stream;

@@ -1,0 +1,157 @@
+//! The HTTP surface: one router per feature, merged here with the shared layers (request
+//! ids, tracing, metrics, body limits, the JSON error envelope) and the OpenAPI document.
+
+pub mod extract;
+mod health;
+mod session;
+mod streams;
+mod ws;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::header::CONTENT_TYPE;
+use axum::http::{HeaderName, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::AppState;
+use crate::error::{AppError, ErrorBody, ErrorDetail};
+use crate::metrics::{RequestLabels, RouteLabels};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Päivystys API",
+        description = "Realtime server of a 24/7 social and crisis on-call service. \
+            Errors are always {\"error\":{\"code\",\"message\"}}. Writes made with the \
+            session cookie need the X-CSRF-Token header from the login response."
+    ),
+    components(schemas(ErrorBody, ErrorDetail)),
+    tags(
+        (name = "session", description = "Login and accounts"),
+        (name = "events", description = "Event streams: HTTP paging and the websocket"),
+        (name = "operations", description = "Health and metrics"),
+    )
+)]
+struct ApiDoc;
+
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The whole application router.
+pub fn router(state: AppState) -> Router {
+    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(session::router())
+        .merge(streams::router())
+        .merge(ws::router())
+        .merge(health::router())
+        .split_for_parts();
+    let openapi = Arc::new(openapi);
+    let body_limit = state.settings.body_limit_bytes;
+
+    api.route(
+        "/api/v1/openapi.json",
+        get(move || {
+            let doc = Arc::clone(&openapi);
+            async move { axum::Json(doc.as_ref().clone()) }
+        }),
+    )
+    .fallback(|| async { AppError::NotFound("no such route".into()) })
+    .layer(middleware::from_fn_with_state(state.clone(), track_request))
+    .layer(DefaultBodyLimit::max(body_limit))
+    .layer(RequestBodyLimitLayer::new(body_limit))
+    .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+    .layer(
+        TraceLayer::new_for_http().make_span_with(|request: &Request| {
+            let request_id = request
+                .headers()
+                .get(&REQUEST_ID)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            // The path only: query strings may carry tokens.
+            tracing::info_span!(
+                "request",
+                method = %request.method(),
+                path = %request.uri().path(),
+                request_id = %request_id,
+            )
+        }),
+    )
+    .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+    .layer(middleware::map_response(json_error_envelope))
+    .with_state(state)
+}
+
+/// Counts and times every request by its route template.
+async fn track_request(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let method = request.method().to_string();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let response = next.run(request).await;
+    state
+        .metrics
+        .http_requests
+        .get_or_create(&RequestLabels {
+            method: method.clone(),
+            route: route.clone(),
+            status: response.status().as_u16(),
+        })
+        .inc();
+    state
+        .metrics
+        .http_duration
+        .get_or_create(&RouteLabels { method, route })
+        .observe(started.elapsed().as_secs_f64());
+    response
+}
+
+/// Turns any error response that is not already JSON (axum's own rejections, 405, the body
+/// limit layer's 413) into the one error envelope.
+async fn json_error_envelope(response: Response) -> Response {
+    let status = response.status();
+    let is_error = status.is_client_error() || status.is_server_error();
+    let is_json = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !is_error || is_json {
+        return response;
+    }
+    let code = match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UPGRADE_REQUIRED => "upgrade_required",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    };
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: code.to_owned(),
+            message: status.canonical_reason().unwrap_or("error").to_owned(),
+            field: None,
+        },
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(CONTENT_TYPE);
+    parts.headers.remove(axum::http::header::CONTENT_LENGTH);
+    let mut rebuilt = (status, axum::Json(body)).into_response();
+    for (name, value) in parts.headers.iter() {
+        rebuilt.headers_mut().insert(name, value.clone());
+    }
+    rebuilt
+}

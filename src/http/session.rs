@@ -1,0 +1,143 @@
+//! Login, logout and "who am I".
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::header::SET_COOKIE;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use chrono::{DateTime, Duration, Utc};
+use cookie::{Cookie, SameSite};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::auth::password;
+use crate::auth::session::{COOKIE_NAME, random_token, token_hash};
+use crate::domain::account::{MAX_PASSWORD_BYTES, User};
+use crate::error::{AppError, ErrorBody, Result};
+use crate::http::extract::{ApiJson, CurrentSession, session_token};
+use crate::store::NewSession;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login, logout))
+        .routes(routes!(me))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub user: User,
+    /// Send back in `X-CSRF-Token` with every write made with the session cookie.
+    pub csrf_token: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Logs in and sets the HttpOnly session cookie.
+#[utoipa::path(post, path = "/api/v1/session", tag = "session",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Logged in; the session cookie is set", body = LoginResponse),
+        (status = 401, description = "Wrong username or password", body = ErrorBody),
+        (status = 422, description = "Malformed request", body = ErrorBody),
+    ))]
+async fn login(
+    State(state): State<AppState>,
+    request_headers: HeaderMap,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> Result<(HeaderMap, Json<LoginResponse>)> {
+    // Oversized input is refused before any hashing work is spent on it.
+    if request.username.len() > 64 || request.password.len() > MAX_PASSWORD_BYTES {
+        return Err(AppError::InvalidCredentials);
+    }
+    let found = state.store.find_credentials(&request.username).await?;
+    let (user, stored_hash) = match found {
+        Some((user, hash)) => (Some(user), Some(hash)),
+        None => (None, None),
+    };
+    let ok = password::verify(request.password, stored_hash).await?;
+    let user = user.filter(|_| ok).ok_or(AppError::InvalidCredentials)?;
+
+    // A new login replaces whatever session the browser had (no session fixation).
+    if let Some(old) = session_token(&request_headers) {
+        state.store.delete_session(&token_hash(&old)).await?;
+    }
+    let token = random_token();
+    let csrf_token = random_token();
+    let now = state.clock.now();
+    let ttl = Duration::minutes(i64::from(state.settings.session_ttl_minutes));
+    let expires_at = now + ttl;
+    state
+        .store
+        .create_session(&NewSession {
+            token_hash: token_hash(&token),
+            user_id: user.id,
+            csrf_token: csrf_token.clone(),
+            created_at: now,
+            expires_at,
+        })
+        .await?;
+    tracing::info!(user = %user.username, role = %user.role, "logged in");
+
+    let cookie = Cookie::build((COOKIE_NAME, token))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.settings.cookie_secure)
+        .path("/")
+        .max_age(cookie::time::Duration::seconds(ttl.num_seconds()));
+    let mut headers = HeaderMap::new();
+    headers.insert(SET_COOKIE, header_value(&cookie.to_string())?);
+    Ok((
+        headers,
+        Json(LoginResponse {
+            user,
+            csrf_token,
+            expires_at,
+        }),
+    ))
+}
+
+/// Logs out: the session ends on the server and the cookie is cleared.
+#[utoipa::path(delete, path = "/api/v1/session", tag = "session",
+    params(("X-CSRF-Token" = String, Header, description = "CSRF token from login")),
+    responses(
+        (status = 204, description = "Logged out"),
+        (status = 401, description = "Not logged in", body = ErrorBody),
+        (status = 403, description = "Missing or wrong CSRF token", body = ErrorBody),
+    ))]
+async fn logout(
+    State(state): State<AppState>,
+    session: CurrentSession,
+) -> Result<(StatusCode, HeaderMap)> {
+    state.store.delete_session(&session.token_hash).await?;
+    let cookie = Cookie::build((COOKIE_NAME, ""))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.settings.cookie_secure)
+        .path("/")
+        .max_age(cookie::time::Duration::ZERO);
+    let mut headers = HeaderMap::new();
+    headers.insert(SET_COOKIE, header_value(&cookie.to_string())?);
+    Ok((StatusCode::NO_CONTENT, headers))
+}
+
+/// The logged-in user.
+#[utoipa::path(get, path = "/api/v1/me", tag = "session",
+    responses(
+        (status = 200, description = "The logged-in user", body = User),
+        (status = 401, description = "Not logged in or session expired", body = ErrorBody),
+    ))]
+async fn me(session: CurrentSession) -> Json<User> {
+    Json(session.user)
+}
+
+fn header_value(text: &str) -> Result<HeaderValue> {
+    HeaderValue::from_str(text).map_err(|e| AppError::Internal(format!("bad header: {e}")))
+}

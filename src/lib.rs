@@ -1,0 +1,130 @@
+//! Päivystys: realtime server and web console of a 24/7 social and crisis on-call service.
+//!
+//! `AppState` holds everything a request needs; `router` builds the HTTP surface;
+//! `serve_with_listener` runs it until the shutdown future resolves. Tests drive these
+//! directly on a port-0 listener.
+
+pub mod auth;
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod events;
+pub mod http;
+pub mod jobs;
+pub mod metrics;
+pub mod shelter;
+pub mod store;
+
+use std::future::Future;
+use std::ops::Deref;
+use std::sync::Arc;
+
+use axum::Router;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Settings;
+use crate::domain::clock::Clock;
+use crate::error::Result;
+use crate::events::Hub;
+use crate::metrics::Metrics;
+use crate::store::Store;
+
+/// Events a live subscriber may fall behind before it is resynchronised from the table.
+const HUB_CAPACITY: usize = 1024;
+
+pub struct App {
+    pub settings: Settings,
+    pub store: Arc<dyn Store>,
+    pub hub: Hub,
+    pub shelter: shelter::Register,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: Metrics,
+    /// Cancelled when the server begins to shut down; long-lived tasks watch it.
+    pub shutdown: CancellationToken,
+}
+
+#[derive(Clone)]
+pub struct AppState(Arc<App>);
+
+impl Deref for AppState {
+    type Target = App;
+
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+/// The parts an `AppState` is built from before the store is opened: the store needs the
+/// hub, and the hub counts into the metrics.
+pub struct Wiring {
+    pub hub: Hub,
+    pub metrics: Metrics,
+}
+
+impl Wiring {
+    pub fn new() -> Self {
+        let metrics = Metrics::new();
+        let hub = Hub::new(HUB_CAPACITY, metrics.events_appended.clone());
+        Wiring { hub, metrics }
+    }
+
+    pub fn into_state(
+        self,
+        settings: Settings,
+        store: Arc<dyn Store>,
+        shelter: shelter::Register,
+        clock: Arc<dyn Clock>,
+    ) -> AppState {
+        AppState(Arc::new(App {
+            settings,
+            store,
+            hub: self.hub,
+            shelter,
+            clock,
+            metrics: self.metrics,
+            shutdown: CancellationToken::new(),
+        }))
+    }
+}
+
+impl Default for Wiring {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl AppState {
+    /// Opens (and migrates) the databases the settings name.
+    pub async fn open(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState> {
+        let wiring = Wiring::new();
+        let store = store::open(&settings.database_url, wiring.hub.clone()).await?;
+        let shelter = shelter::Register::open(&settings.effective_shelter_url()).await?;
+        Ok(wiring.into_state(settings, store, shelter, clock))
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    http::router(state)
+}
+
+/// Serves until `shutdown` resolves, then closes websockets (telling clients to reconnect)
+/// and finishes the requests in flight.
+pub async fn serve_with_listener(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    jobs::spawn_all(&state);
+    let token = state.shutdown.clone();
+    let app = router(state);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            token.cancel();
+        })
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,142 @@
+//! Persistence: one `Store` trait, a SQLite and a PostgreSQL implementation chosen once from
+//! the URL scheme, and the records that cross the boundary.
+//!
+//! Both implementations share their SQL (`sql.rs`); only connection setup and migrations
+//! differ. Every write that changes state appends its events in the same transaction and
+//! hands them to the hub after the commit, so a websocket never carries uncommitted state.
+
+pub mod postgres;
+mod sql;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::account::{NewUser, Team, User};
+use crate::error::{AppError, Result};
+use crate::events::{Event, Hub, NewEvent};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// A login session, found by the hash of its cookie token.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub user: User,
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub token_hash: String,
+    pub user_id: i64,
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessAction {
+    Read,
+    Write,
+    Export,
+    Disclose,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AccessResult {
+    Allowed,
+    Refused,
+}
+
+/// One row of the append-only access log: who did what to which record, when, why, and
+/// whether it was allowed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct AccessRecord {
+    pub at: DateTime<Utc>,
+    pub user_id: Option<i64>,
+    pub username: String,
+    pub role: String,
+    pub action: AccessAction,
+    /// e.g. `entry`, `handover`, `report`.
+    pub record_type: String,
+    pub record_id: String,
+    pub purpose: Option<String>,
+    pub result: AccessResult,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+
+    /// Cheap round trip, for readiness checks.
+    async fn ping(&self) -> Result<()>;
+
+    // Teams and accounts.
+    async fn upsert_team(&self, team: &Team) -> Result<()>;
+    async fn list_teams(&self) -> Result<Vec<Team>>;
+    async fn get_team(&self, key: &str) -> Result<Option<Team>>;
+    /// Fails with `Conflict` when the username is taken.
+    async fn create_user(&self, user: &NewUser, at: DateTime<Utc>) -> Result<User>;
+    /// Returns false when no such user exists.
+    async fn set_password(&self, username: &str, password_hash: &str) -> Result<bool>;
+    /// The active user and their password hash, for login.
+    async fn find_credentials(&self, username: &str) -> Result<Option<(User, String)>>;
+
+    // Sessions.
+    async fn create_session(&self, session: &NewSession) -> Result<()>;
+    /// The session and its (active) user, expired or not: the caller decides.
+    async fn find_session(&self, token_hash: &str) -> Result<Option<SessionRecord>>;
+    async fn delete_session(&self, token_hash: &str) -> Result<()>;
+    async fn delete_expired_sessions(&self, now: DateTime<Utc>) -> Result<u64>;
+
+    // Events.
+    /// Appends events in one transaction, numbering each stream from its counter row, and
+    /// publishes them to the hub after the commit.
+    async fn append_events(&self, events: &[NewEvent], at: DateTime<Utc>) -> Result<Vec<Event>>;
+    /// Up to `limit` events of `stream` with `seq > since`, in order.
+    async fn events_since(&self, stream: &str, since: i64, limit: i64) -> Result<Vec<Event>>;
+    /// The last sequence number of `stream` (0 when it has none).
+    async fn stream_head(&self, stream: &str) -> Result<i64>;
+
+    // Access log (append-only; the tables refuse UPDATE and DELETE).
+    async fn record_access(&self, record: &AccessRecord) -> Result<()>;
+    async fn access_log_for(&self, record_type: &str, record_id: &str)
+    -> Result<Vec<AccessRecord>>;
+}
+
+/// Opens (and migrates) the store the URL names.
+pub async fn open(url: &str, hub: Hub) -> Result<Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        Ok(Arc::new(sqlite::SqliteStore::open(url, hub).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(postgres::PgStore::open(url, hub).await?))
+    } else {
+        Err(AppError::Config(format!(
+            "unsupported database URL scheme in {:?}; use sqlite:// or postgres://",
+            redact_url(url)
+        )))
+    }
+}
+
+/// A URL with any password replaced, for log lines and errors.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("****"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}

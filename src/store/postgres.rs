@@ -1,0 +1,45 @@
+//! PostgreSQL, for several instances behind a load balancer. One pool serves reads and
+//! writes; the per-stream counter row's lock orders concurrent writers.
+
+use std::str::FromStr;
+
+use sqlx::PgPool;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+
+use crate::error::Result;
+use crate::events::Hub;
+use crate::store::Backend;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
+
+pub struct PgStore {
+    pool: PgPool,
+    hub: Hub,
+}
+
+impl PgStore {
+    pub async fn open(url: &str, hub: Hub) -> Result<Self> {
+        Self::open_with(PgConnectOptions::from_str(url)?, hub).await
+    }
+
+    /// Opens with explicit options, e.g. a `search_path` naming a schema of its own.
+    pub async fn open_with(options: PgConnectOptions, hub: Hub) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(PgStore { pool, hub })
+    }
+
+    fn writer(&self) -> &PgPool {
+        &self.pool
+    }
+
+    fn reader(&self) -> &PgPool {
+        &self.pool
+    }
+}
+
+super::sql::impl_store!(PgStore, sqlx::Postgres, Backend::Postgres);

@@ -1,0 +1,463 @@
+//! The SQL both backends share. SQLite (3.35+) and PostgreSQL both accept `$N` parameters,
+//! `RETURNING` and `INSERT … ON CONFLICT … DO UPDATE`, so one text serves both; the macro
+//! stamps the `Store` implementation onto each backend's concrete pool type, keeping the
+//! queries runtime-checked against a real database and written exactly once.
+//!
+//! A backend type provides `writer()`, `reader()` (the same pool on PostgreSQL) and `hub`.
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::account::User;
+use crate::error::{AppError, Result};
+use crate::events::Event;
+use crate::store::{AccessAction, AccessRecord, AccessResult};
+
+#[derive(sqlx::FromRow)]
+pub(super) struct UserRow {
+    id: i64,
+    username: String,
+    display_name: String,
+    role: String,
+    team_key: Option<String>,
+}
+
+impl TryFrom<UserRow> for User {
+    type Error = AppError;
+
+    fn try_from(row: UserRow) -> Result<User> {
+        Ok(User {
+            id: row.id,
+            username: row.username,
+            display_name: row.display_name,
+            role: row.role.parse().map_err(|_| {
+                AppError::Internal(format!("stored role {:?} is unknown", row.role))
+            })?,
+            team: row.team_key,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct CredentialRow {
+    #[sqlx(flatten)]
+    pub user: UserRow,
+    pub password_hash: String,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct SessionRow {
+    #[sqlx(flatten)]
+    pub user: UserRow,
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct EventRow {
+    stream: String,
+    seq: i64,
+    kind: String,
+    at: DateTime<Utc>,
+    data: String,
+}
+
+impl TryFrom<EventRow> for Event {
+    type Error = AppError;
+
+    fn try_from(row: EventRow) -> Result<Event> {
+        Ok(Event {
+            data: serde_json::from_str(&row.data).map_err(|e| {
+                AppError::Internal(format!(
+                    "event {}:{} holds bad JSON: {e}",
+                    row.stream, row.seq
+                ))
+            })?,
+            stream: row.stream,
+            seq: row.seq,
+            kind: row.kind,
+            at: row.at,
+        })
+    }
+}
+
+#[derive(sqlx::FromRow)]
+pub(super) struct AccessRow {
+    at: DateTime<Utc>,
+    user_id: Option<i64>,
+    username: String,
+    role: String,
+    action: String,
+    record_type: String,
+    record_id: String,
+    purpose: Option<String>,
+    result: String,
+}
+
+impl AccessAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessAction::Read => "read",
+            AccessAction::Write => "write",
+            AccessAction::Export => "export",
+            AccessAction::Disclose => "disclose",
+        }
+    }
+}
+
+impl AccessResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessResult::Allowed => "allowed",
+            AccessResult::Refused => "refused",
+        }
+    }
+}
+
+impl TryFrom<AccessRow> for AccessRecord {
+    type Error = AppError;
+
+    fn try_from(row: AccessRow) -> Result<AccessRecord> {
+        let action = [
+            AccessAction::Read,
+            AccessAction::Write,
+            AccessAction::Export,
+            AccessAction::Disclose,
+        ]
+        .into_iter()
+        .find(|a| a.as_str() == row.action)
+        .ok_or_else(|| AppError::Internal(format!("stored action {:?}", row.action)))?;
+        let result = if row.result == AccessResult::Allowed.as_str() {
+            AccessResult::Allowed
+        } else {
+            AccessResult::Refused
+        };
+        Ok(AccessRecord {
+            at: row.at,
+            user_id: row.user_id,
+            username: row.username,
+            role: row.role,
+            action,
+            record_type: row.record_type,
+            record_id: row.record_id,
+            purpose: row.purpose,
+            result,
+        })
+    }
+}
+
+/// Maps a unique or foreign-key violation to the client-facing error it stands for.
+pub(super) fn constraint_error(err: sqlx::Error, unique: &str, foreign: AppError) -> AppError {
+    match &err {
+        sqlx::Error::Database(db) if db.is_unique_violation() => AppError::Conflict(unique.into()),
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => foreign,
+        _ => AppError::Database(err),
+    }
+}
+
+pub(super) const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.team_key";
+
+macro_rules! impl_store {
+    ($store:ty, $db:ty, $backend:expr) => {
+        impl $store {
+            /// Appends events inside an open transaction: the caller's state change and its
+            /// events commit together. Counter rows are taken in stream-name order so two
+            /// transactions touching the same streams cannot deadlock.
+            pub async fn append_in_tx(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                events: &[$crate::events::NewEvent],
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::error::Result<Vec<$crate::events::Event>> {
+                let mut counts = std::collections::BTreeMap::<&str, i64>::new();
+                for event in events {
+                    *counts.entry(event.stream.as_str()).or_default() += 1;
+                }
+                let mut next_seq = std::collections::HashMap::<&str, i64>::new();
+                for (stream, count) in counts {
+                    let head: i64 = sqlx::query_scalar(
+                        "INSERT INTO streams (name, head) VALUES ($1, $2) \
+                         ON CONFLICT (name) DO UPDATE SET head = streams.head + excluded.head \
+                         RETURNING head",
+                    )
+                    .bind(stream)
+                    .bind(count)
+                    .fetch_one(&mut **tx)
+                    .await?;
+                    next_seq.insert(stream, head - count + 1);
+                }
+                let mut appended = Vec::with_capacity(events.len());
+                for event in events {
+                    let slot = next_seq.get_mut(event.stream.as_str()).expect("counted above");
+                    let seq = *slot;
+                    *slot += 1;
+                    sqlx::query(
+                        "INSERT INTO events (stream, seq, kind, at, data) VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(&event.stream)
+                    .bind(seq)
+                    .bind(&event.kind)
+                    .bind(at)
+                    .bind(event.data.to_string())
+                    .execute(&mut **tx)
+                    .await?;
+                    appended.push($crate::events::Event {
+                        stream: event.stream.clone(),
+                        seq,
+                        kind: event.kind.clone(),
+                        at,
+                        data: event.data.clone(),
+                    });
+                }
+                Ok(appended)
+            }
+        }
+
+        #[async_trait::async_trait]
+        impl $crate::store::Store for $store {
+            fn backend(&self) -> $crate::store::Backend {
+                $backend
+            }
+
+            async fn ping(&self) -> $crate::error::Result<()> {
+                sqlx::query("SELECT 1").execute(self.reader()).await?;
+                Ok(())
+            }
+
+            async fn upsert_team(
+                &self,
+                team: &$crate::domain::account::Team,
+            ) -> $crate::error::Result<()> {
+                sqlx::query(
+                    "INSERT INTO teams (key, name_fi, name_sv, name_en) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (key) DO UPDATE SET name_fi = excluded.name_fi, \
+                     name_sv = excluded.name_sv, name_en = excluded.name_en",
+                )
+                .bind(&team.key)
+                .bind(&team.name_fi)
+                .bind(&team.name_sv)
+                .bind(&team.name_en)
+                .execute(self.writer())
+                .await?;
+                Ok(())
+            }
+
+            async fn list_teams(
+                &self,
+            ) -> $crate::error::Result<Vec<$crate::domain::account::Team>> {
+                Ok(sqlx::query_as("SELECT key, name_fi, name_sv, name_en FROM teams ORDER BY key")
+                    .fetch_all(self.reader())
+                    .await?)
+            }
+
+            async fn get_team(
+                &self,
+                key: &str,
+            ) -> $crate::error::Result<Option<$crate::domain::account::Team>> {
+                Ok(sqlx::query_as(
+                    "SELECT key, name_fi, name_sv, name_en FROM teams WHERE key = $1",
+                )
+                .bind(key)
+                .fetch_optional(self.reader())
+                .await?)
+            }
+
+            async fn create_user(
+                &self,
+                user: &$crate::domain::account::NewUser,
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::error::Result<$crate::domain::account::User> {
+                let id: i64 = sqlx::query_scalar(
+                    "INSERT INTO users (username, display_name, role, team_key, password_hash, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                )
+                .bind(&user.username)
+                .bind(&user.display_name)
+                .bind(user.role.as_str())
+                .bind(&user.team)
+                .bind(&user.password_hash)
+                .bind(at)
+                .fetch_one(self.writer())
+                .await
+                .map_err(|e| {
+                    $crate::store::sql::constraint_error(
+                        e,
+                        "a user with this username already exists",
+                        $crate::error::AppError::validation("team", "no such team"),
+                    )
+                })?;
+                Ok($crate::domain::account::User {
+                    id,
+                    username: user.username.clone(),
+                    display_name: user.display_name.clone(),
+                    role: user.role,
+                    team: user.team.clone(),
+                })
+            }
+
+            async fn set_password(
+                &self,
+                username: &str,
+                password_hash: &str,
+            ) -> $crate::error::Result<bool> {
+                let done = sqlx::query("UPDATE users SET password_hash = $1 WHERE username = $2")
+                    .bind(password_hash)
+                    .bind(username)
+                    .execute(self.writer())
+                    .await?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn find_credentials(
+                &self,
+                username: &str,
+            ) -> $crate::error::Result<Option<($crate::domain::account::User, String)>> {
+                let row: Option<$crate::store::sql::CredentialRow> = sqlx::query_as(&format!(
+                    "SELECT {}, u.password_hash FROM users u WHERE u.username = $1 AND u.active",
+                    $crate::store::sql::USER_COLUMNS
+                ))
+                .bind(username)
+                .fetch_optional(self.reader())
+                .await?;
+                row.map(|r| Ok((r.user.try_into()?, r.password_hash))).transpose()
+            }
+
+            async fn create_session(
+                &self,
+                session: &$crate::store::NewSession,
+            ) -> $crate::error::Result<()> {
+                sqlx::query(
+                    "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) \
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&session.token_hash)
+                .bind(session.user_id)
+                .bind(&session.csrf_token)
+                .bind(session.created_at)
+                .bind(session.expires_at)
+                .execute(self.writer())
+                .await?;
+                Ok(())
+            }
+
+            async fn find_session(
+                &self,
+                token_hash: &str,
+            ) -> $crate::error::Result<Option<$crate::store::SessionRecord>> {
+                let row: Option<$crate::store::sql::SessionRow> = sqlx::query_as(&format!(
+                    "SELECT {}, s.csrf_token, s.created_at, s.expires_at FROM sessions s \
+                     JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1 AND u.active",
+                    $crate::store::sql::USER_COLUMNS
+                ))
+                .bind(token_hash)
+                .fetch_optional(self.reader())
+                .await?;
+                row.map(|r| {
+                    Ok($crate::store::SessionRecord {
+                        user: r.user.try_into()?,
+                        csrf_token: r.csrf_token,
+                        created_at: r.created_at,
+                        expires_at: r.expires_at,
+                    })
+                })
+                .transpose()
+            }
+
+            async fn delete_session(&self, token_hash: &str) -> $crate::error::Result<()> {
+                sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
+                    .bind(token_hash)
+                    .execute(self.writer())
+                    .await?;
+                Ok(())
+            }
+
+            async fn delete_expired_sessions(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::error::Result<u64> {
+                let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+                    .bind(now)
+                    .execute(self.writer())
+                    .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn append_events(
+                &self,
+                events: &[$crate::events::NewEvent],
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::error::Result<Vec<$crate::events::Event>> {
+                let mut tx = self.writer().begin().await?;
+                let appended = Self::append_in_tx(&mut tx, events, at).await?;
+                tx.commit().await?;
+                self.hub.publish(&appended);
+                Ok(appended)
+            }
+
+            async fn events_since(
+                &self,
+                stream: &str,
+                since: i64,
+                limit: i64,
+            ) -> $crate::error::Result<Vec<$crate::events::Event>> {
+                let rows: Vec<$crate::store::sql::EventRow> = sqlx::query_as(
+                    "SELECT stream, seq, kind, at, data FROM events \
+                     WHERE stream = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+                )
+                .bind(stream)
+                .bind(since)
+                .bind(limit)
+                .fetch_all(self.reader())
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn stream_head(&self, stream: &str) -> $crate::error::Result<i64> {
+                let head: Option<i64> = sqlx::query_scalar("SELECT head FROM streams WHERE name = $1")
+                    .bind(stream)
+                    .fetch_optional(self.reader())
+                    .await?;
+                Ok(head.unwrap_or(0))
+            }
+
+            async fn record_access(
+                &self,
+                record: &$crate::store::AccessRecord,
+            ) -> $crate::error::Result<()> {
+                sqlx::query(
+                    "INSERT INTO access_log (at, user_id, username, role, action, record_type, \
+                     record_id, purpose, result) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(record.at)
+                .bind(record.user_id)
+                .bind(&record.username)
+                .bind(&record.role)
+                .bind(record.action.as_str())
+                .bind(&record.record_type)
+                .bind(&record.record_id)
+                .bind(&record.purpose)
+                .bind(record.result.as_str())
+                .execute(self.writer())
+                .await?;
+                Ok(())
+            }
+
+            async fn access_log_for(
+                &self,
+                record_type: &str,
+                record_id: &str,
+            ) -> $crate::error::Result<Vec<$crate::store::AccessRecord>> {
+                let rows: Vec<$crate::store::sql::AccessRow> = sqlx::query_as(
+                    "SELECT at, user_id, username, role, action, record_type, record_id, purpose, result \
+                     FROM access_log WHERE record_type = $1 AND record_id = $2 ORDER BY id",
+                )
+                .bind(record_type)
+                .bind(record_id)
+                .fetch_all(self.reader())
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+        }
+    };
+}
+
+pub(crate) use impl_store;

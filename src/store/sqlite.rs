@@ -1,0 +1,72 @@
+//! The embedded default: one SQLite file in WAL mode.
+//!
+//! All writes go through a pool of exactly one connection. SQLite allows one writer at a
+//! time anyway; queueing in the pool instead of racing for the lock means no `SQLITE_BUSY`
+//! under load, and a transaction's reads and writes see one consistent snapshot. Readers
+//! use their own read-only pool and never wait for the writer (WAL). `synchronous=FULL`
+//! makes every commit durable before it is acknowledged.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::SqlitePool;
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+use crate::error::{AppError, Result};
+use crate::events::Hub;
+use crate::store::Backend;
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+    hub: Hub,
+}
+
+/// Connection options every SQLite file of the project uses (also the shelter register).
+pub fn connect_options(url: &str) -> Result<SqliteConnectOptions> {
+    if url.contains(":memory:") || url.contains("mode=memory") {
+        return Err(AppError::Config(
+            "an in-memory SQLite database would lose every entry on restart; give a file path"
+                .into(),
+        ));
+    }
+    Ok(SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Full)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10)))
+}
+
+impl SqliteStore {
+    pub async fn open(url: &str, hub: Hub) -> Result<Self> {
+        let options = connect_options(url)?;
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options.clone())
+            .await?;
+        MIGRATOR.run(&writer).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(SqliteStore {
+            writer,
+            reader,
+            hub,
+        })
+    }
+
+    fn writer(&self) -> &SqlitePool {
+        &self.writer
+    }
+
+    fn reader(&self) -> &SqlitePool {
+        &self.reader
+    }
+}
+
+super::sql::impl_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
