@@ -62,6 +62,8 @@ pub struct WsSettings {
     pub max_subscriptions: usize,
     /// Frames queued for one socket before its subscriptions wait (and later resync).
     pub outbound_queue: usize,
+    /// Events a live subscriber may fall behind before it is resynchronised from the table.
+    pub live_buffer_events: usize,
 }
 
 impl Default for Settings {
@@ -89,6 +91,7 @@ impl Default for WsSettings {
             idle_timeout_secs: 60,
             max_subscriptions: 64,
             outbound_queue: 256,
+            live_buffer_events: 1024,
         }
     }
 }

@@ -32,9 +32,6 @@ use crate::events::Hub;
 use crate::metrics::Metrics;
 use crate::store::Store;
 
-/// Events a live subscriber may fall behind before it is resynchronised from the table.
-const HUB_CAPACITY: usize = 1024;
-
 pub struct App {
     pub settings: Settings,
     pub store: Arc<dyn Store>,
@@ -65,9 +62,10 @@ pub struct Wiring {
 }
 
 impl Wiring {
-    pub fn new() -> Self {
+    /// `live_buffer` is the hub's per-stream buffer (`ws.live_buffer_events`).
+    pub fn new(live_buffer: usize) -> Self {
         let metrics = Metrics::new();
-        let hub = Hub::new(HUB_CAPACITY, metrics.events_appended.clone());
+        let hub = Hub::new(live_buffer, metrics.events_appended.clone());
         Wiring { hub, metrics }
     }
 
@@ -90,16 +88,10 @@ impl Wiring {
     }
 }
 
-impl Default for Wiring {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl AppState {
     /// Opens (and migrates) the databases the settings name.
     pub async fn open(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState> {
-        let wiring = Wiring::new();
+        let wiring = Wiring::new(settings.ws.live_buffer_events);
         let store = store::open(&settings.database_url, wiring.hub.clone()).await?;
         let shelter = shelter::Register::open(&settings.effective_shelter_url()).await?;
         Ok(wiring.into_state(settings, store, shelter, clock))

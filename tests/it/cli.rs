@@ -1,0 +1,175 @@
+//! The binary's command line, run as an operator would.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+
+use paivystys::auth::password;
+
+fn paivystys(dir: &std::path::Path, args: &[&str], stdin: &str) -> std::process::Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_paivystys"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("PAIVYSTYS_DATABASE_URL")
+        .env_remove("PAIVYSTYS_BIND")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("binary runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[tokio::test]
+async fn user_add_reads_the_password_from_stdin() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("p.db").display());
+    let out = paivystys(dir.path(), &["migrate", "--database", &db], "");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let add = |args: &[&str], stdin: &str| {
+        let mut full = vec!["user", "add"];
+        full.extend_from_slice(args);
+        let out = Command::new(env!("CARGO_BIN_EXE_paivystys"))
+            .args(&full)
+            .env("PAIVYSTYS_DATABASE_URL", &db)
+            .current_dir(dir.path())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = out;
+        out.stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
+        out.wait_with_output().unwrap()
+    };
+    let ok = add(
+        &["--username", "olli", "--role", "oncall", "--password-stdin"],
+        "a long enough secret\n",
+    );
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("created user olli (oncall)"));
+
+    let store = paivystys::store::open(&db, paivystys::Wiring::new(16).hub)
+        .await
+        .unwrap();
+    let (_, hash) = store.find_credentials("olli").await.unwrap().unwrap();
+    assert!(
+        password::verify("a long enough secret".into(), Some(hash))
+            .await
+            .unwrap()
+    );
+
+    for (args, stdin, complaint) in [
+        (
+            vec!["--username", "olli", "--role", "oncall", "--password-stdin"],
+            "another long secret\n",
+            "already exists",
+        ),
+        (
+            vec!["--username", "x1y", "--role", "root", "--password-stdin"],
+            "a long enough secret\n",
+            "unknown role",
+        ),
+        (
+            vec!["--username", "x2y", "--role", "team", "--password-stdin"],
+            "a long enough secret\n",
+            "--team",
+        ),
+        (
+            vec![
+                "--username",
+                "x3y",
+                "--role",
+                "team",
+                "--team",
+                "nowhere",
+                "--password-stdin",
+            ],
+            "a long enough secret\n",
+            "no team",
+        ),
+        (
+            vec!["--username", "x4y", "--role", "oncall", "--password-stdin"],
+            "short\n",
+            "at least 12",
+        ),
+        (
+            vec!["--username", "x5y", "--role", "oncall"],
+            "",
+            "--password-stdin",
+        ),
+        (
+            vec![
+                "--username",
+                "Bad Name",
+                "--role",
+                "oncall",
+                "--password-stdin",
+            ],
+            "a long enough secret\n",
+            "username",
+        ),
+    ] {
+        let out = add(&args, stdin);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(complaint), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn demo_seeding_refuses_a_public_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = paivystys(dir.path(), &["serve", "--demo", "--bind", "0.0.0.0:0"], "");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--force-demo"));
+    assert!(
+        !dir.path().join("paivystys.db").exists(),
+        "nothing was created"
+    );
+}
+
+#[tokio::test]
+async fn demo_seeding_is_idempotent_and_prints_working_passwords() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let store = paivystys::store::open(&url, paivystys::Wiring::new(16).hub)
+        .await
+        .unwrap();
+    let clock = paivystys::domain::clock::SystemClock;
+    paivystys::demo::seed(store.as_ref(), &clock).await.unwrap();
+    let second = paivystys::demo::seed(store.as_ref(), &clock).await.unwrap();
+    assert_eq!(store.list_teams().await.unwrap().len(), 7);
+    assert_eq!(second.len(), 5, "one account per role");
+    for account in second {
+        let (user, hash) = store
+            .find_credentials(account.username)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(user.role, account.role);
+        assert!(
+            password::verify(account.password, Some(hash))
+                .await
+                .unwrap()
+        );
+    }
+}

@@ -1,0 +1,118 @@
+//! What operators rely on: health, readiness, metrics, request ids, the OpenAPI document
+//! and layered configuration.
+
+use std::process::Command;
+
+use paivystys::domain::roles::Role;
+use serde_json::Value;
+
+use crate::helpers::{Backend, TestApp};
+use crate::on_both_backends;
+
+on_both_backends!(metrics_count_requests_sockets_and_events);
+
+async fn metrics_count_requests_sockets_and_events(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let worker = app.user("olli", Role::Oncall, None).await;
+    let mut ws = worker.ws().await;
+    ws.subscribe("desk", 0).await;
+    assert_eq!(ws.next().await["type"], "subscribed");
+    app.append("desk", 3).await;
+    for _ in 0..3 {
+        ws.next_event_seq().await;
+    }
+    let text = reqwest::get(app.url("/metrics")).await.unwrap().text().await.unwrap();
+    for expected in [
+        "paivystys_http_requests_total{method=\"POST\",route=\"/api/v1/session\",status=\"200\"} 1",
+        "paivystys_websocket_connections{role=\"oncall\"} 1",
+        "paivystys_events_appended_total 3",
+        "paivystys_events_delivered_total 3",
+        "paivystys_stream_replays_total 1",
+        "paivystys_http_request_duration_seconds_count{method=\"POST\",route=\"/api/v1/session\"} 1",
+    ] {
+        assert!(text.contains(expected), "{expected} missing in\n{text}");
+    }
+    assert!(!text.contains("olli"), "no user data in metrics");
+}
+
+#[tokio::test]
+async fn health_readiness_and_request_ids() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else { return };
+    let health = reqwest::get(app.url("/healthz")).await.unwrap();
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.headers()["x-request-id"].len(), 36, "a UUID per request");
+    assert_eq!(reqwest::get(app.url("/readyz")).await.unwrap().status(), 200);
+    let given = reqwest::Client::new()
+        .get(app.url("/healthz"))
+        .header("x-request-id", "trace-me-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(given.headers()["x-request-id"], "trace-me-123", "propagated");
+}
+
+#[tokio::test]
+async fn openapi_documents_every_route() {
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else { return };
+    let doc: Value = reqwest::get(app.url("/api/v1/openapi.json"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, method) in [
+        ("/api/v1/session", "post"),
+        ("/api/v1/session", "delete"),
+        ("/api/v1/me", "get"),
+        ("/api/v1/streams/{stream}/events", "get"),
+        ("/api/v1/ws", "get"),
+        ("/healthz", "get"),
+        ("/readyz", "get"),
+        ("/metrics", "get"),
+    ] {
+        assert!(paths[path][method].is_object(), "{method} {path} undocumented");
+    }
+    assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+}
+
+/// Defaults < file < environment < flags, observed through which database file `migrate`
+/// creates.
+#[test]
+fn settings_layer_file_under_environment_under_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("paivystys.toml"),
+        "database_url = \"sqlite://from-file.db\"\n",
+    )
+    .unwrap();
+    let migrate = |env: Option<&str>, flag: Option<&str>| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_paivystys"));
+        command.arg("migrate").current_dir(dir.path());
+        command.env_remove("PAIVYSTYS_DATABASE_URL");
+        if let Some(url) = env {
+            command.env("PAIVYSTYS_DATABASE_URL", url);
+        }
+        if let Some(url) = flag {
+            command.args(["--database", url]);
+        }
+        let out = command.output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    migrate(None, None);
+    assert!(dir.path().join("from-file.db").exists());
+    migrate(Some("sqlite://from-env.db"), None);
+    assert!(dir.path().join("from-env.db").exists());
+    migrate(Some("sqlite://from-env.db"), Some("sqlite://from-flag.db"));
+    assert!(dir.path().join("from-flag.db").exists());
+
+    let bad = Command::new(env!("CARGO_BIN_EXE_paivystys"))
+        .arg("migrate")
+        .current_dir(dir.path())
+        .env("PAIVYSTYS_DATABASE_URL", "mysql://nope")
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("database_url"));
+}
