@@ -12,7 +12,9 @@ use crate::on_both_backends;
 on_both_backends!(metrics_count_requests_sockets_and_events);
 
 async fn metrics_count_requests_sockets_and_events(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     let worker = app.user("olli", Role::Oncall, None).await;
     let mut ws = worker.ws().await;
     ws.subscribe("desk", 0).await;
@@ -21,7 +23,12 @@ async fn metrics_count_requests_sockets_and_events(backend: Backend) {
     for _ in 0..3 {
         ws.next_event_seq().await;
     }
-    let text = reqwest::get(app.url("/metrics")).await.unwrap().text().await.unwrap();
+    let text = reqwest::get(app.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     for expected in [
         "paivystys_http_requests_total{method=\"POST\",route=\"/api/v1/session\",status=\"200\"} 1",
         "paivystys_websocket_connections{role=\"oncall\"} 1",
@@ -37,23 +44,38 @@ async fn metrics_count_requests_sockets_and_events(backend: Backend) {
 
 #[tokio::test]
 async fn health_readiness_and_request_ids() {
-    let Some(app) = TestApp::spawn(Backend::Sqlite).await else { return };
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
     let health = reqwest::get(app.url("/healthz")).await.unwrap();
     assert_eq!(health.status(), 200);
-    assert_eq!(health.headers()["x-request-id"].len(), 36, "a UUID per request");
-    assert_eq!(reqwest::get(app.url("/readyz")).await.unwrap().status(), 200);
+    assert_eq!(
+        health.headers()["x-request-id"].len(),
+        36,
+        "a UUID per request"
+    );
+    assert_eq!(
+        reqwest::get(app.url("/readyz")).await.unwrap().status(),
+        200
+    );
     let given = reqwest::Client::new()
         .get(app.url("/healthz"))
         .header("x-request-id", "trace-me-123")
         .send()
         .await
         .unwrap();
-    assert_eq!(given.headers()["x-request-id"], "trace-me-123", "propagated");
+    assert_eq!(
+        given.headers()["x-request-id"],
+        "trace-me-123",
+        "propagated"
+    );
 }
 
 #[tokio::test]
 async fn openapi_documents_every_route() {
-    let Some(app) = TestApp::spawn(Backend::Sqlite).await else { return };
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
     let doc: Value = reqwest::get(app.url("/api/v1/openapi.json"))
         .await
         .unwrap()
@@ -72,7 +94,10 @@ async fn openapi_documents_every_route() {
         ("/readyz", "get"),
         ("/metrics", "get"),
     ] {
-        assert!(paths[path][method].is_object(), "{method} {path} undocumented");
+        assert!(
+            paths[path][method].is_object(),
+            "{method} {path} undocumented"
+        );
     }
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
 }
@@ -98,7 +123,11 @@ fn settings_layer_file_under_environment_under_flags() {
             command.args(["--database", url]);
         }
         let out = command.output().unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
     migrate(None, None);
     assert!(dir.path().join("from-file.db").exists());
