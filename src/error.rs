@@ -34,6 +34,11 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// An edit based on an older version (`If-Match`); the client reloads and merges.
+    #[error("the record has changed since version {given}; it is now version {current}")]
+    VersionConflict { given: i64, current: i64 },
+    #[error("{0}")]
+    PreconditionRequired(String),
     #[error("request body is too large")]
     PayloadTooLarge,
     #[error("{0}")]
@@ -65,7 +70,8 @@ impl AppError {
             }
             AppError::Csrf | AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Conflict(_) | AppError::VersionConflict { .. } => StatusCode::CONFLICT,
+            AppError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Database(_)
@@ -87,6 +93,8 @@ impl AppError {
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound(_) => "not_found",
             AppError::Conflict(_) => "conflict",
+            AppError::VersionConflict { .. } => "version_conflict",
+            AppError::PreconditionRequired(_) => "precondition_required",
             AppError::PayloadTooLarge => "payload_too_large",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::Database(_)
@@ -98,10 +106,10 @@ impl AppError {
 
     /// The message a client may see: internal detail stays in the server log.
     fn public_message(&self) -> String {
-        if self.status().is_server_error() {
-            "internal server error".to_owned()
-        } else {
-            self.to_string()
+        match self {
+            _ if self.status().is_server_error() => "internal server error".to_owned(),
+            AppError::Validation { message, .. } => message.clone(),
+            _ => self.to_string(),
         }
     }
 
@@ -149,8 +157,13 @@ impl IntoResponse for AppError {
 impl From<JsonRejection> for AppError {
     fn from(rejection: JsonRejection) -> Self {
         match rejection {
-            // serde names the offending field ("unknown field `x`", "missing field `y`").
-            JsonRejection::JsonDataError(e) => AppError::validation("body", e.body_text()),
+            JsonRejection::JsonDataError(e) => {
+                let text = e.body_text();
+                let detail = text
+                    .strip_prefix("Failed to deserialize the JSON body into the target type: ")
+                    .unwrap_or(&text);
+                AppError::validation(field_of(detail), detail)
+            }
             JsonRejection::JsonSyntaxError(e) => {
                 AppError::BadRequest(format!("invalid JSON: {}", e.body_text()))
             }
@@ -160,6 +173,55 @@ impl From<JsonRejection> for AppError {
             other if other.status() == StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge,
             other => AppError::BadRequest(other.body_text()),
         }
+    }
+}
+
+/// The field a JSON data error is about. axum reports serde's path ("channel: unknown
+/// variant …"); an unknown or missing field is named inside the message instead.
+fn field_of(detail: &str) -> String {
+    let named = |marker: &str| {
+        detail
+            .split_once(marker)
+            .and_then(|(_, rest)| rest.split_once('`'))
+            .map(|(name, _)| name.to_owned())
+    };
+    if let Some(name) = named("unknown field `").or_else(|| named("missing field `")) {
+        let path = detail.split_once(": ").map(|(p, _)| p).unwrap_or(".");
+        return if path == "." || path.contains(' ') || path == name {
+            name
+        } else if path.ends_with(&format!(".{name}")) {
+            path.to_owned()
+        } else {
+            format!("{path}.{name}")
+        };
+    }
+    match detail.split_once(": ") {
+        Some((path, _)) if path != "." && !path.contains(' ') => path.to_owned(),
+        _ => "body".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field_of;
+
+    #[test]
+    fn json_data_errors_name_their_field() {
+        assert_eq!(
+            field_of("bogus: unknown field `bogus`, expected one of `id`"),
+            "bogus"
+        );
+        assert_eq!(field_of(". : missing field `summary` at line 1"), "summary");
+        assert_eq!(
+            field_of("missing field `summary` at line 1 column 2"),
+            "summary"
+        );
+        assert_eq!(
+            field_of("subject: missing field `name` at line 1"),
+            "subject.name"
+        );
+        assert_eq!(field_of("urgency: invalid type: integer `5`"), "urgency");
+        assert_eq!(field_of("expected value at line 1"), "body");
     }
 }
 
@@ -178,6 +240,12 @@ impl From<QueryRejection> for AppError {
 impl From<figment::Error> for AppError {
     fn from(e: figment::Error) -> Self {
         AppError::Config(e.to_string())
+    }
+}
+
+impl From<serde_json::Error> for AppError {
+    fn from(e: serde_json::Error) -> Self {
+        AppError::Internal(format!("JSON: {e}"))
     }
 }
 

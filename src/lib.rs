@@ -4,6 +4,7 @@
 //! `serve_with_listener` runs it until the shutdown future resolves. Tests drive these
 //! directly on a port-0 listener.
 
+pub mod access;
 pub mod auth;
 pub mod cli;
 pub mod config;
@@ -14,6 +15,7 @@ pub mod events;
 pub mod http;
 pub mod jobs;
 pub mod metrics;
+pub mod presence;
 pub mod shelter;
 pub mod store;
 
@@ -39,6 +41,7 @@ pub struct App {
     pub shelter: shelter::Register,
     pub clock: Arc<dyn Clock>,
     pub metrics: Metrics,
+    pub presence: presence::Presence,
     /// Cancelled when the server begins to shut down; long-lived tasks watch it.
     pub shutdown: CancellationToken,
 }
@@ -83,6 +86,7 @@ impl Wiring {
             shelter,
             clock,
             metrics: self.metrics,
+            presence: presence::Presence::new(),
             shutdown: CancellationToken::new(),
         }))
     }

@@ -2,5 +2,6 @@
 
 pub mod account;
 pub mod clock;
+pub mod entry;
 pub mod roles;
 pub mod stream;

@@ -1,8 +1,10 @@
 //! The HTTP surface: one router per feature, merged here with the shared layers (request
 //! ids, tracing, metrics, body limits, the JSON error envelope) and the OpenAPI document.
 
+mod entries;
 pub mod extract;
 mod health;
+mod pages;
 mod session;
 mod streams;
 mod ws;
@@ -38,6 +40,7 @@ use crate::metrics::{RequestLabels, RouteLabels};
     components(schemas(ErrorBody, ErrorDetail)),
     tags(
         (name = "session", description = "Login and accounts"),
+        (name = "entries", description = "The shared live log of the on-call desk"),
         (name = "events", description = "Event streams: HTTP paging and the websocket"),
         (name = "operations", description = "Health and metrics"),
     )
@@ -50,6 +53,7 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState) -> Router {
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(session::router())
+        .merge(entries::router())
         .merge(streams::router())
         .merge(ws::router())
         .merge(health::router())
@@ -57,37 +61,38 @@ pub fn router(state: AppState) -> Router {
     let openapi = Arc::new(openapi);
     let body_limit = state.settings.body_limit_bytes;
 
-    api.route(
-        "/api/v1/openapi.json",
-        get(move || {
-            let doc = Arc::clone(&openapi);
-            async move { axum::Json(doc.as_ref().clone()) }
-        }),
-    )
-    .fallback(|| async { AppError::NotFound("no such route".into()) })
-    .layer(middleware::from_fn_with_state(state.clone(), track_request))
-    .layer(DefaultBodyLimit::max(body_limit))
-    .layer(RequestBodyLimitLayer::new(body_limit))
-    .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
-    .layer(
-        TraceLayer::new_for_http().make_span_with(|request: &Request| {
-            let request_id = request
-                .headers()
-                .get(&REQUEST_ID)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("-");
-            // The path only: query strings may carry tokens.
-            tracing::info_span!(
-                "request",
-                method = %request.method(),
-                path = %request.uri().path(),
-                request_id = %request_id,
-            )
-        }),
-    )
-    .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
-    .layer(middleware::map_response(json_error_envelope))
-    .with_state(state)
+    api.merge(pages::router())
+        .route(
+            "/api/v1/openapi.json",
+            get(move || {
+                let doc = Arc::clone(&openapi);
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .fallback(|| async { AppError::NotFound("no such route".into()) })
+        .layer(middleware::from_fn_with_state(state.clone(), track_request))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(RequestBodyLimitLayer::new(body_limit))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                let request_id = request
+                    .headers()
+                    .get(&REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                // The path only: query strings may carry tokens.
+                tracing::info_span!(
+                    "request",
+                    method = %request.method(),
+                    path = %request.uri().path(),
+                    request_id = %request_id,
+                )
+            }),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+        .layer(middleware::map_response(json_error_envelope))
+        .with_state(state)
 }
 
 /// Counts and times every request by its route template.

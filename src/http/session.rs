@@ -15,14 +15,17 @@ use crate::AppState;
 use crate::auth::password;
 use crate::auth::session::{COOKIE_NAME, random_token, token_hash};
 use crate::domain::account::{MAX_PASSWORD_BYTES, User};
+use crate::domain::roles::Role;
 use crate::error::{AppError, ErrorBody, Result};
 use crate::http::extract::{ApiJson, CurrentSession, session_token};
+use crate::presence::OnlineUser;
 use crate::store::NewSession;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(login, logout))
+        .routes(routes!(login, current_session, logout))
         .routes(routes!(me))
+        .routes(routes!(presence))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -126,6 +129,44 @@ async fn logout(
     let mut headers = HeaderMap::new();
     headers.insert(SET_COOKIE, header_value(&cookie.to_string())?);
     Ok((StatusCode::NO_CONTENT, headers))
+}
+
+/// The current session with its CSRF token, so a reloaded console can go on writing.
+#[utoipa::path(get, path = "/api/v1/session", tag = "session",
+    responses(
+        (status = 200, description = "The session", body = LoginResponse),
+        (status = 401, description = "Not logged in or session expired", body = ErrorBody),
+    ))]
+async fn current_session(
+    State(state): State<AppState>,
+    session: CurrentSession,
+) -> Result<Json<LoginResponse>> {
+    let record = state
+        .store
+        .find_session(&session.token_hash)
+        .await?
+        .ok_or(AppError::Unauthorized)?;
+    Ok(Json(LoginResponse {
+        user: record.user,
+        csrf_token: record.csrf_token,
+        expires_at: record.expires_at,
+    }))
+}
+
+/// Desk workers with an open console right now.
+#[utoipa::path(get, path = "/api/v1/presence", tag = "session",
+    responses(
+        (status = 200, description = "Who is on shift", body = Vec<OnlineUser>),
+        (status = 403, description = "Not a desk role", body = ErrorBody),
+    ))]
+async fn presence(
+    State(state): State<AppState>,
+    session: CurrentSession,
+) -> Result<Json<Vec<OnlineUser>>> {
+    if !matches!(session.user.role, Role::Oncall | Role::Supervisor) {
+        return Err(AppError::Forbidden("presence is for the desk".into()));
+    }
+    Ok(Json(state.presence.online().as_ref().clone()))
 }
 
 /// The logged-in user.

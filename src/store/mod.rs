@@ -17,6 +17,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::account::{NewUser, Team, User};
+use crate::domain::entry::{Change, Entry, EntryFilter, Person, Revision};
 use crate::error::{AppError, Result};
 use crate::events::{Event, Hub, NewEvent};
 
@@ -76,6 +77,22 @@ pub struct AccessRecord {
     pub result: AccessResult,
 }
 
+/// The outcome of inserting an entry whose id the client chose.
+#[derive(Debug)]
+pub enum Inserted {
+    Created,
+    /// The id was already used: a retried POST. Nothing was written.
+    Existing(Box<Entry>),
+}
+
+/// The outcome of a compare-and-swap update.
+#[derive(Debug)]
+pub enum Updated {
+    Saved,
+    /// Someone saved another version first; here is the current one. Nothing was written.
+    Stale(Box<Entry>),
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> Backend;
@@ -109,6 +126,23 @@ pub trait Store: Send + Sync + 'static {
     async fn events_since(&self, stream: &str, since: i64, limit: i64) -> Result<Vec<Event>>;
     /// The last sequence number of `stream` (0 when it has none).
     async fn stream_head(&self, stream: &str) -> Result<i64>;
+
+    // Entries (the live log). Each write stores the new version, keeps it as a revision
+    // and appends the given events, in one transaction.
+    async fn insert_entry(&self, entry: &Entry, events: &[NewEvent]) -> Result<Inserted>;
+    /// Saves `next` only if the stored version is `next.version - 1`.
+    async fn update_entry(
+        &self,
+        next: &Entry,
+        change: Change,
+        by: &Person,
+        events: &[NewEvent],
+    ) -> Result<Updated>;
+    async fn get_entry(&self, id: uuid::Uuid) -> Result<Option<Entry>>;
+    /// Most urgent first, then newest.
+    async fn list_entries(&self, filter: &EntryFilter) -> Result<Vec<Entry>>;
+    /// Every kept version, oldest first.
+    async fn entry_revisions(&self, id: uuid::Uuid) -> Result<Vec<Revision>>;
 
     // Access log (append-only; the tables refuse UPDATE and DELETE).
     async fn record_access(&self, record: &AccessRecord) -> Result<()>;

@@ -8,6 +8,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::domain::account::User;
+use crate::domain::entry::{Person, Revision};
 use crate::error::{AppError, Result};
 use crate::events::Event;
 use crate::store::{AccessAction, AccessRecord, AccessResult};
@@ -154,6 +155,80 @@ pub(super) fn constraint_error(err: sqlx::Error, unique: &str, foreign: AppError
         _ => AppError::Database(err),
     }
 }
+
+#[derive(sqlx::FromRow)]
+pub(super) struct RevisionRow {
+    pub version: i64,
+    pub change: String,
+    pub at: DateTime<Utc>,
+    pub user_id: i64,
+    pub by_name: String,
+    pub body: String,
+}
+
+impl TryFrom<RevisionRow> for Revision {
+    type Error = AppError;
+
+    fn try_from(row: RevisionRow) -> Result<Revision> {
+        Ok(Revision {
+            version: row.version,
+            change: serde_json::from_value(serde_json::Value::String(row.change))?,
+            at: row.at,
+            by: Person {
+                id: row.user_id,
+                name: row.by_name,
+            },
+            entry: serde_json::from_str(&row.body)?,
+        })
+    }
+}
+
+/// `%` and `_` typed into the search box are searched for, not wildcards.
+pub(super) fn like_pattern(word: &str) -> String {
+    let escaped = word
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+pub(super) const ENTRY_INSERT: &str = "INSERT INTO entries (id, version, status, category, urgency, \
+     urgency_rank, channel, identified, occurred_at, created_at, updated_at, created_by, \
+     claimed_by, search_text, body) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+     ON CONFLICT (id) DO NOTHING";
+
+pub(super) const ENTRY_UPDATE: &str = "UPDATE entries SET version = $2, status = $3, category = $4, \
+     urgency = $5, urgency_rank = $6, channel = $7, identified = $8, occurred_at = $9, \
+     created_at = $10, updated_at = $11, created_by = $12, claimed_by = $13, search_text = $14, \
+     body = $15 WHERE id = $1 AND version = $16";
+
+pub(super) const REVISION_INSERT: &str = "INSERT INTO entry_revisions \
+     (entry_id, version, change, at, user_id, by_name, body) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+/// Binds an entry's 15 columns in the order of `ENTRY_INSERT` and `ENTRY_UPDATE`.
+macro_rules! bind_entry {
+    ($query:expr, $entry:expr, $body:expr) => {
+        $query
+            .bind($entry.id)
+            .bind($entry.version)
+            .bind($entry.status.as_str())
+            .bind($entry.category.as_str())
+            .bind($entry.urgency.as_str())
+            .bind($entry.urgency.rank())
+            .bind($entry.channel.as_str())
+            .bind($entry.subject.is_identified())
+            .bind($entry.occurred_at)
+            .bind($entry.created_at)
+            .bind($entry.updated_at)
+            .bind($entry.created_by.id)
+            .bind($entry.claimed_by.as_ref().map(|p| p.id))
+            .bind($entry.search_text())
+            .bind($body)
+    };
+}
+
+pub(crate) use bind_entry;
 
 pub(super) const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.team_key";
 
@@ -417,6 +492,151 @@ macro_rules! impl_store {
                     .fetch_optional(self.reader())
                     .await?;
                 Ok(head.unwrap_or(0))
+            }
+
+            async fn insert_entry(
+                &self,
+                entry: &$crate::domain::entry::Entry,
+                events: &[$crate::events::NewEvent],
+            ) -> $crate::error::Result<$crate::store::Inserted> {
+                let body = serde_json::to_string(entry)?;
+                let mut tx = self.writer().begin().await?;
+                let inserted = $crate::store::sql::bind_entry!(
+                    sqlx::query($crate::store::sql::ENTRY_INSERT),
+                    entry,
+                    &body
+                )
+                .execute(&mut *tx)
+                .await?;
+                if inserted.rows_affected() == 0 {
+                    tx.rollback().await?;
+                    let existing = $crate::store::Store::get_entry(self, entry.id)
+                        .await?
+                        .ok_or_else(|| $crate::error::AppError::Internal("entry vanished".into()))?;
+                    return Ok($crate::store::Inserted::Existing(Box::new(existing)));
+                }
+                sqlx::query($crate::store::sql::REVISION_INSERT)
+                    .bind(entry.id)
+                    .bind(entry.version)
+                    .bind($crate::domain::entry::Change::Created.as_str())
+                    .bind(entry.created_at)
+                    .bind(entry.created_by.id)
+                    .bind(&entry.created_by.name)
+                    .bind(&body)
+                    .execute(&mut *tx)
+                    .await?;
+                let appended = Self::append_in_tx(&mut tx, events, entry.created_at).await?;
+                tx.commit().await?;
+                self.hub.publish(&appended);
+                Ok($crate::store::Inserted::Created)
+            }
+
+            async fn update_entry(
+                &self,
+                next: &$crate::domain::entry::Entry,
+                change: $crate::domain::entry::Change,
+                by: &$crate::domain::entry::Person,
+                events: &[$crate::events::NewEvent],
+            ) -> $crate::error::Result<$crate::store::Updated> {
+                let body = serde_json::to_string(next)?;
+                let mut tx = self.writer().begin().await?;
+                let saved = $crate::store::sql::bind_entry!(
+                    sqlx::query($crate::store::sql::ENTRY_UPDATE),
+                    next,
+                    &body
+                )
+                .bind(next.version - 1)
+                .execute(&mut *tx)
+                .await?;
+                if saved.rows_affected() == 0 {
+                    tx.rollback().await?;
+                    let current = $crate::store::Store::get_entry(self, next.id)
+                        .await?
+                        .ok_or_else(|| $crate::error::AppError::NotFound("no such entry".into()))?;
+                    return Ok($crate::store::Updated::Stale(Box::new(current)));
+                }
+                sqlx::query($crate::store::sql::REVISION_INSERT)
+                    .bind(next.id)
+                    .bind(next.version)
+                    .bind(change.as_str())
+                    .bind(next.updated_at)
+                    .bind(by.id)
+                    .bind(&by.name)
+                    .bind(&body)
+                    .execute(&mut *tx)
+                    .await?;
+                let appended = Self::append_in_tx(&mut tx, events, next.updated_at).await?;
+                tx.commit().await?;
+                self.hub.publish(&appended);
+                Ok($crate::store::Updated::Saved)
+            }
+
+            async fn get_entry(
+                &self,
+                id: uuid::Uuid,
+            ) -> $crate::error::Result<Option<$crate::domain::entry::Entry>> {
+                let body: Option<String> = sqlx::query_scalar("SELECT body FROM entries WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(self.reader())
+                    .await?;
+                Ok(body.map(|b| serde_json::from_str(&b)).transpose()?)
+            }
+
+            async fn list_entries(
+                &self,
+                filter: &$crate::domain::entry::EntryFilter,
+            ) -> $crate::error::Result<Vec<$crate::domain::entry::Entry>> {
+                let mut query = sqlx::QueryBuilder::<$db>::new("SELECT body FROM entries WHERE ");
+                match (filter.status, filter.include_all) {
+                    (Some(status), _) => query.push("status = ").push_bind(status.as_str()),
+                    (None, true) => query.push("TRUE"),
+                    (None, false) => query.push("status <> 'closed'"),
+                };
+                if let Some(category) = filter.category {
+                    query.push(" AND category = ").push_bind(category.as_str());
+                }
+                if let Some(urgency) = filter.urgency {
+                    query.push(" AND urgency = ").push_bind(urgency.as_str());
+                }
+                if let Some(user) = filter.mine_of {
+                    query
+                        .push(" AND (created_by = ")
+                        .push_bind(user)
+                        .push(" OR claimed_by = ")
+                        .push_bind(user)
+                        .push(")");
+                }
+                if let Some(since) = filter.since {
+                    query.push(" AND occurred_at >= ").push_bind(since);
+                }
+                for word in &filter.words {
+                    query
+                        .push(" AND search_text LIKE ")
+                        .push_bind($crate::store::sql::like_pattern(word))
+                        .push(" ESCAPE '\\'");
+                }
+                query
+                    .push(" ORDER BY urgency_rank, occurred_at DESC LIMIT ")
+                    .push_bind(filter.limit);
+                let bodies: Vec<(String,)> = query.build_query_as().fetch_all(self.reader()).await?;
+                bodies
+                    .into_iter()
+                    .map(|(b,)| serde_json::from_str(&b).map_err(Into::into))
+                    .collect()
+            }
+
+            async fn entry_revisions(
+                &self,
+                id: uuid::Uuid,
+            ) -> $crate::error::Result<Vec<$crate::domain::entry::Revision>> {
+                let rows: Vec<$crate::store::sql::RevisionRow> = sqlx::query_as(
+                    "SELECT version, change, at, user_id, by_name, body FROM entry_revisions \
+                     WHERE entry_id = $1 ORDER BY version",
+                )
+                .bind(id)
+                .fetch_all(self.reader())
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
             }
 
             async fn record_access(

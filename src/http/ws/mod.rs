@@ -24,6 +24,7 @@ use utoipa_axum::routes;
 use self::protocol::{ClientFrame, ServerFrame};
 use crate::AppState;
 use crate::domain::account::User;
+use crate::domain::roles::Role;
 use crate::error::{AppError, ErrorBody, Result};
 use crate::events::subscription::{Deliver, Delivery, follow};
 use crate::http::extract::CurrentSession;
@@ -135,6 +136,14 @@ async fn serve_socket(state: AppState, user: User, socket: WebSocket) {
         let _ = sink.close().await;
     });
 
+    // Desk users are "on shift" while a console is open, and see who else is.
+    let is_desk = matches!(user.role, Role::Oncall | Role::Supervisor);
+    let _on_shift = is_desk.then(|| state.presence.join(&user, state.clock.now()));
+    let mut presence = is_desk.then(|| state.presence.watch());
+    if let Some(watch) = presence.as_mut() {
+        watch.mark_changed();
+    }
+
     let mut conn = Connection {
         state: state.clone(),
         user,
@@ -150,6 +159,10 @@ async fn serve_socket(state: AppState, user: User, socket: WebSocket) {
         tokio::select! {
             _ = state.shutdown.cancelled() => {
                 break Some((close_code::RESTART, "server restarting; reconnect with since"));
+            }
+            Ok(()) = presence_changed(&mut presence) => {
+                let online = state.presence.online();
+                conn.send(ServerFrame::Presence { online: &online }).await;
             }
             _ = heartbeat.tick() => {
                 if last_heard.elapsed() > idle_timeout {
@@ -192,6 +205,18 @@ async fn serve_socket(state: AppState, user: User, socket: WebSocket) {
     // Give the writer a moment to flush the close frame, but never hang on a dead peer.
     let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
     gauge.dec();
+}
+
+/// Resolves when the presence list changed; never for a socket without presence.
+async fn presence_changed(
+    watch: &mut Option<
+        tokio::sync::watch::Receiver<std::sync::Arc<Vec<crate::presence::OnlineUser>>>,
+    >,
+) -> std::result::Result<(), tokio::sync::watch::error::RecvError> {
+    match watch {
+        Some(watch) => watch.changed().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// The close code that tells a client why its connection failed.

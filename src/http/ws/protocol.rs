@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 use crate::events::Event;
+use crate::presence::OnlineUser;
 
 /// What a client may send. Unknown types and unknown fields are refused.
 #[derive(Debug, Deserialize, PartialEq)]
@@ -35,6 +36,10 @@ pub enum ServerFrame<'a> {
         stream: &'a str,
     },
     Pong,
+    /// Who is on shift (desk roles only); sent on connect and on every change.
+    Presence {
+        online: &'a [OnlineUser],
+    },
     Error {
         code: &'a str,
         message: String,

@@ -1,0 +1,45 @@
+//! The browser pages and their assets, embedded in the binary from `web/` (read from disk
+//! in debug builds, so a page can be edited without rebuilding).
+
+use axum::Router;
+use axum::extract::Path;
+use axum::http::header::{CACHE_CONTROL, CONTENT_TYPE};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use rust_embed::RustEmbed;
+
+use crate::AppState;
+use crate::error::AppError;
+
+#[derive(RustEmbed)]
+#[folder = "web/"]
+#[exclude = "node_modules/*"]
+struct Assets;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(|| async { asset("console/index.html") }))
+        .route(
+            "/static/{*path}",
+            get(|Path(path): Path<String>| async move { asset(&path) }),
+        )
+}
+
+fn asset(path: &str) -> Response {
+    let Some(file) = Assets::get(path) else {
+        return AppError::NotFound(format!("no file {path}")).into_response();
+    };
+    let mime = file.metadata.mimetype().to_owned();
+    let mut response = (StatusCode::OK, file.data.into_owned()).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_str(&mime)
+            .unwrap_or(HeaderValue::from_static("application/octet-stream")),
+    );
+    // Pages and scripts change with each release and must never be served stale to a
+    // console that reconnects after an upgrade.
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}
