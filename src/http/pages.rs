@@ -14,7 +14,6 @@ use crate::error::AppError;
 
 #[derive(RustEmbed)]
 #[folder = "web/"]
-#[exclude = "node_modules/*"]
 struct Assets;
 
 pub fn router() -> Router<AppState> {
