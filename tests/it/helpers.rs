@@ -350,8 +350,28 @@ impl Ws {
             .await;
     }
 
-    /// The next JSON frame, skipping pings; fails the test after `WAIT`.
+    /// The next JSON frame, skipping pings and presence; fails the test after `WAIT`.
     pub async fn next(&mut self) -> Value {
+        loop {
+            let frame = self.next_any().await;
+            if frame["type"] != "presence" {
+                return frame;
+            }
+        }
+    }
+
+    /// The next presence frame (who is on shift).
+    pub async fn next_presence(&mut self) -> Value {
+        loop {
+            let frame = self.next_any().await;
+            if frame["type"] == "presence" {
+                return frame;
+            }
+        }
+    }
+
+    /// The next JSON frame of any type, skipping pings.
+    pub async fn next_any(&mut self) -> Value {
         loop {
             let message = tokio::time::timeout(WAIT, self.socket.next())
                 .await

@@ -5,6 +5,7 @@ mod helpers;
 
 mod bad_input;
 mod cli;
+mod entries;
 mod operations;
 mod sessions;
 mod store_conformance;
