@@ -201,30 +201,6 @@ fn field_of(detail: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::field_of;
-
-    #[test]
-    fn json_data_errors_name_their_field() {
-        assert_eq!(
-            field_of("bogus: unknown field `bogus`, expected one of `id`"),
-            "bogus"
-        );
-        assert_eq!(field_of(". : missing field `summary` at line 1"), "summary");
-        assert_eq!(
-            field_of("missing field `summary` at line 1 column 2"),
-            "summary"
-        );
-        assert_eq!(
-            field_of("subject: missing field `name` at line 1"),
-            "subject.name"
-        );
-        assert_eq!(field_of("urgency: invalid type: integer `5`"), "urgency");
-        assert_eq!(field_of("expected value at line 1"), "body");
-    }
-}
-
 impl From<PathRejection> for AppError {
     fn from(rejection: PathRejection) -> Self {
         AppError::BadRequest(rejection.body_text())
@@ -252,5 +228,29 @@ impl From<serde_json::Error> for AppError {
 impl From<std::io::Error> for AppError {
     fn from(e: std::io::Error) -> Self {
         AppError::Internal(format!("I/O: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::field_of;
+
+    #[test]
+    fn json_data_errors_name_their_field() {
+        assert_eq!(
+            field_of("bogus: unknown field `bogus`, expected one of `id`"),
+            "bogus"
+        );
+        assert_eq!(field_of(". : missing field `summary` at line 1"), "summary");
+        assert_eq!(
+            field_of("missing field `summary` at line 1 column 2"),
+            "summary"
+        );
+        assert_eq!(
+            field_of("subject: missing field `name` at line 1"),
+            "subject.name"
+        );
+        assert_eq!(field_of("urgency: invalid type: integer `5`"), "urgency");
+        assert_eq!(field_of("expected value at line 1"), "body");
     }
 }
