@@ -149,6 +149,7 @@ async fn serve(settings: Settings, demo: bool, force_demo: bool) -> Result<()> {
     if demo {
         let accounts = crate::demo::seed(state.store.as_ref(), state.clock.as_ref()).await?;
         crate::demo::print_accounts(&accounts);
+        crate::demo::seed_entries(state.store.as_ref(), state.clock.as_ref()).await?;
     }
     let listener = tokio::net::TcpListener::bind(state.settings.bind).await?;
     let addr = listener.local_addr()?;
