@@ -6,10 +6,10 @@ use chrono::Duration;
 use serde_json::json;
 
 use crate::auth::password;
-use crate::domain::entry::{Change, NewEntry, desk_event};
 use crate::auth::session::random_token;
 use crate::domain::account::{NewUser, Team};
 use crate::domain::clock::Clock;
+use crate::domain::entry::{Change, NewEntry, desk_event};
 use crate::domain::roles::Role;
 use crate::error::Result;
 use crate::store::Store;
@@ -137,62 +137,97 @@ pub async fn seed(store: &dyn Store, clock: &dyn Clock) -> Result<Vec<DemoAccoun
 /// anonymous and invented. Fixed ids make re-seeding a no-op.
 fn sample_night() -> Vec<(&'static str, i64, &'static str, serde_json::Value)> {
     vec![
-        ("0b7d5c1e-6f0a-4c1e-9d3a-5a1f00000001", 395, "paivystaja", json!({
-            "channel": "phone_in", "category": "child_welfare", "urgency": "urgent",
-            "summary": "Naapuri huolissaan: pienet lapset yksin kotona",
-            "subject": {"anonymous": true, "alias": "Perhe, Koivukuja"},
-            "notes": "Naapuri kuullut itkua klo 21 lähtien, aikuista ei ole näkynyt. Äiti vastannut puhelimeen klo 22.40: tulossa kotiin bussilla.",
-            "actions": "Soitettu äidille, sovittu takaisinsoitto klo 23.30. Kotikäynti jos ei tavoiteta.",
-            "follow_up": true
-        })),
-        ("0b7d5c1e-6f0a-4c1e-9d3a-5a1f00000002", 340, "vuoropaallikko", json!({
-            "channel": "police_request", "category": "domestic_violence", "urgency": "immediate",
-            "summary": "Virka-apupyyntö: kotihälytys, lapsi paikalla",
-            "subject": {"anonymous": true, "alias": "Äiti ja 7-v. lapsi"},
-            "police": {"unit": "Itä-Uudenmaan poliisi, partio 4231", "outcome": "Lapsi sijoitettu kiireellisesti sukulaisille yön ajaksi."},
-            "notes": "Poliisi pyysi sosiaalipäivystäjää paikalle. Äidillä ruhjeita, puoliso otettu kiinni.",
-            "actions": "Päivystäjä paikalla klo 00.20–01.45. Turvakotipaikka tarkistettu.",
-            "risk": {"violence_thoughts": true, "violence_plan": false, "violence_means": false, "timeframe": "puolison vapautuessa"},
-            "follow_up": true
-        })),
-        ("0b7d5c1e-6f0a-4c1e-9d3a-5a1f00000003", 250, "paivystaja", json!({
-            "channel": "phone_in", "category": "mental_health", "urgency": "immediate",
-            "summary": "Nuori aikuinen, itsetuhoisia ajatuksia",
-            "subject": {"anonymous": true, "alias": "Soittaja \"Aino\""},
-            "notes": "Soittaja kertoo ajatelleensa itsemurhaa, suunnitelmaa ei ole. Asuu yksin.",
-            "actions": "Keskusteltu 40 min, sovittu yhteydenotto aamulla. Ohjattu 112:een jos tilanne pahenee.",
-            "risk": {"suicide_thoughts": true, "suicide_plan": false, "suicide_means": false, "timeframe": "ei välitöntä"},
-            "follow_up": true
-        })),
-        ("0b7d5c1e-6f0a-4c1e-9d3a-5a1f00000004", 190, "paivystaja", json!({
-            "channel": "phone_in", "category": "older_person", "urgency": "urgent",
-            "summary": "Muistisairas ikäihminen eksynyt, löytyi rappukäytävästä",
-            "subject": {"anonymous": true, "alias": "Ikämies, Tikkurila"},
-            "notes": "Kotihoidon asiakas. Ensihoito tarkistanut, ei vammoja.",
-            "actions": "Saatettu kotiin, kotihoidon yöpartio käy klo 06.",
-            "follow_up": true
-        })),
-        ("0b7d5c1e-6f0a-4c1e-9d3a-5a1f00000005", 120, "vuoropaallikko", json!({
-            "channel": "walk_in", "category": "adult", "urgency": "normal",
-            "summary": "Asunnoton asiakas tarvitsee yöpaikan",
-            "subject": {"anonymous": true, "alias": "Mies n. 40 v."},
-            "notes": "Tullut päivystykseen klo 01.30. Ei päihtynyt.",
-            "actions": "Ohjattu hätämajoitukseen, taksi tilattu."
-        })),
-        ("0b7d5c1e-6f0a-4c1e-9d3a-5a1f00000006", 75, "paivystaja", json!({
-            "channel": "phone_out", "category": "child_family", "urgency": "normal",
-            "summary": "Takaisinsoitto perheelle, tilanne rauhoittunut",
-            "subject": {"anonymous": true, "alias": "Perhe, Koivukuja"},
-            "notes": "Äiti kotona, lapset nukkumassa.",
-            "actions": "Ilmoitus päivän lastensuojelulle aamulla."
-        })),
-        ("0b7d5c1e-6f0a-4c1e-9d3a-5a1f00000007", 30, "paivystaja", json!({
-            "channel": "phone_in", "category": "crisis", "urgency": "urgent",
-            "summary": "Äkillinen kuolema perheessä, omaiset tarvitsevat tukea",
-            "subject": {"anonymous": true, "alias": "Omaiset, Myyrmäki"},
-            "notes": "Poliisi ilmoittanut kuolemasta omaisille klo 03.50.",
-            "actions": "Kriisityöntekijä lähtee paikalle."
-        })),
+        (
+            "0b7d5c1e-6f0a-4c1e-9d3a-5a1f00000001",
+            395,
+            "paivystaja",
+            json!({
+                "channel": "phone_in", "category": "child_welfare", "urgency": "urgent",
+                "summary": "Naapuri huolissaan: pienet lapset yksin kotona",
+                "subject": {"anonymous": true, "alias": "Perhe, Koivukuja"},
+                "notes": "Naapuri kuullut itkua klo 21 lähtien, aikuista ei ole näkynyt. Äiti vastannut puhelimeen klo 22.40: tulossa kotiin bussilla.",
+                "actions": "Soitettu äidille, sovittu takaisinsoitto klo 23.30. Kotikäynti jos ei tavoiteta.",
+                "follow_up": true
+            }),
+        ),
+        (
+            "0b7d5c1e-6f0a-4c1e-9d3a-5a1f00000002",
+            340,
+            "vuoropaallikko",
+            json!({
+                "channel": "police_request", "category": "domestic_violence", "urgency": "immediate",
+                "summary": "Virka-apupyyntö: kotihälytys, lapsi paikalla",
+                "subject": {"anonymous": true, "alias": "Äiti ja 7-v. lapsi"},
+                "police": {"unit": "Itä-Uudenmaan poliisi, partio 4231", "outcome": "Lapsi sijoitettu kiireellisesti sukulaisille yön ajaksi."},
+                "notes": "Poliisi pyysi sosiaalipäivystäjää paikalle. Äidillä ruhjeita, puoliso otettu kiinni.",
+                "actions": "Päivystäjä paikalla klo 00.20–01.45. Turvakotipaikka tarkistettu.",
+                "risk": {"violence_thoughts": true, "violence_plan": false, "violence_means": false, "timeframe": "puolison vapautuessa"},
+                "follow_up": true
+            }),
+        ),
+        (
+            "0b7d5c1e-6f0a-4c1e-9d3a-5a1f00000003",
+            250,
+            "paivystaja",
+            json!({
+                "channel": "phone_in", "category": "mental_health", "urgency": "immediate",
+                "summary": "Nuori aikuinen, itsetuhoisia ajatuksia",
+                "subject": {"anonymous": true, "alias": "Soittaja \"Aino\""},
+                "notes": "Soittaja kertoo ajatelleensa itsemurhaa, suunnitelmaa ei ole. Asuu yksin.",
+                "actions": "Keskusteltu 40 min, sovittu yhteydenotto aamulla. Ohjattu 112:een jos tilanne pahenee.",
+                "risk": {"suicide_thoughts": true, "suicide_plan": false, "suicide_means": false, "timeframe": "ei välitöntä"},
+                "follow_up": true
+            }),
+        ),
+        (
+            "0b7d5c1e-6f0a-4c1e-9d3a-5a1f00000004",
+            190,
+            "paivystaja",
+            json!({
+                "channel": "phone_in", "category": "older_person", "urgency": "urgent",
+                "summary": "Muistisairas ikäihminen eksynyt, löytyi rappukäytävästä",
+                "subject": {"anonymous": true, "alias": "Ikämies, Tikkurila"},
+                "notes": "Kotihoidon asiakas. Ensihoito tarkistanut, ei vammoja.",
+                "actions": "Saatettu kotiin, kotihoidon yöpartio käy klo 06.",
+                "follow_up": true
+            }),
+        ),
+        (
+            "0b7d5c1e-6f0a-4c1e-9d3a-5a1f00000005",
+            120,
+            "vuoropaallikko",
+            json!({
+                "channel": "walk_in", "category": "adult", "urgency": "normal",
+                "summary": "Asunnoton asiakas tarvitsee yöpaikan",
+                "subject": {"anonymous": true, "alias": "Mies n. 40 v."},
+                "notes": "Tullut päivystykseen klo 01.30. Ei päihtynyt.",
+                "actions": "Ohjattu hätämajoitukseen, taksi tilattu."
+            }),
+        ),
+        (
+            "0b7d5c1e-6f0a-4c1e-9d3a-5a1f00000006",
+            75,
+            "paivystaja",
+            json!({
+                "channel": "phone_out", "category": "child_family", "urgency": "normal",
+                "summary": "Takaisinsoitto perheelle, tilanne rauhoittunut",
+                "subject": {"anonymous": true, "alias": "Perhe, Koivukuja"},
+                "notes": "Äiti kotona, lapset nukkumassa.",
+                "actions": "Ilmoitus päivän lastensuojelulle aamulla."
+            }),
+        ),
+        (
+            "0b7d5c1e-6f0a-4c1e-9d3a-5a1f00000007",
+            30,
+            "paivystaja",
+            json!({
+                "channel": "phone_in", "category": "crisis", "urgency": "urgent",
+                "summary": "Äkillinen kuolema perheessä, omaiset tarvitsevat tukea",
+                "subject": {"anonymous": true, "alias": "Omaiset, Myyrmäki"},
+                "notes": "Poliisi ilmoittanut kuolemasta omaisille klo 03.50.",
+                "actions": "Kriisityöntekijä lähtee paikalle."
+            }),
+        ),
     ]
 }
 

@@ -14,13 +14,19 @@ fn required() -> bool {
 fn ready() -> bool {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let missing: Vec<&str> = [
-        (root.join("e2e/node_modules/playwright-core").exists(), "npm ci --prefix e2e"),
+        (
+            root.join("e2e/node_modules/playwright-core").exists(),
+            "npm ci --prefix e2e",
+        ),
         (
             Path::new(&std::env::var("CHROMIUM_PATH").unwrap_or("/usr/bin/chromium".into()))
                 .exists(),
             "apt-get install chromium",
         ),
-        (Command::new("node").arg("--version").output().is_ok(), "Node.js"),
+        (
+            Command::new("node").arg("--version").output().is_ok(),
+            "Node.js",
+        ),
     ]
     .into_iter()
     .filter(|(ok, _)| !ok)

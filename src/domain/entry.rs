@@ -137,6 +137,24 @@ impl Subject {
         })
     }
 
+    /// Trims the text and drops empty optional fields (an empty municipality is none).
+    pub fn normalized(self) -> Subject {
+        match self {
+            Subject::Anonymous(a) => Subject::Anonymous(AnonymousSubject {
+                alias: a.alias.trim().to_owned(),
+                ..a
+            }),
+            Subject::Identified(p) => Subject::Identified(IdentifiedSubject {
+                name: p.name.trim().to_owned(),
+                municipality: p
+                    .municipality
+                    .map(|m| m.trim().to_owned())
+                    .filter(|m| !m.is_empty()),
+                ..p
+            }),
+        }
+    }
+
     pub fn is_identified(&self) -> bool {
         matches!(self, Subject::Identified(_))
     }
@@ -520,7 +538,10 @@ impl NewEntry {
             urgency: Urgency::parse_field(&self.urgency, "urgency")?,
             status: Status::Open,
             summary: self.summary.trim().to_owned(),
-            subject: self.subject.unwrap_or_else(|| Subject::anonymous("")),
+            subject: self
+                .subject
+                .unwrap_or_else(|| Subject::anonymous(""))
+                .normalized(),
             notes: self.notes,
             actions: self.actions,
             risk: self.risk,
@@ -538,8 +559,9 @@ impl NewEntry {
 }
 
 impl EntryPatch {
-    /// The next version with the patch applied, and what kind of change it was.
-    pub fn apply(self, current: &Entry, now: DateTime<Utc>) -> Result<(Entry, Change)> {
+    /// The next version with the patch applied, and what kind of change it was; `None` when
+    /// the patch changes nothing (a resent edit), so no empty version is kept.
+    pub fn apply(self, current: &Entry, now: DateTime<Utc>) -> Result<Option<(Entry, Change)>> {
         let mut next = current.clone();
         if let Some(v) = self.channel {
             next.channel = Channel::parse_field(&v, "channel")?;
@@ -557,7 +579,7 @@ impl EntryPatch {
             next.summary = v.trim().to_owned();
         }
         if let Some(v) = self.subject {
-            next.subject = v;
+            next.subject = v.normalized();
         }
         if let Some(v) = self.notes {
             next.notes = v;
@@ -578,6 +600,9 @@ impl EntryPatch {
             next.occurred_at = v;
         }
         validate(&next, now)?;
+        if next == *current {
+            return Ok(None);
+        }
         let change = match (current.status, next.status) {
             (s, Status::Closed) if s != Status::Closed => Change::Closed,
             (Status::Closed, s) if s != Status::Closed => Change::Reopened,
@@ -588,24 +613,27 @@ impl EntryPatch {
         }
         next.version = current.version + 1;
         next.updated_at = now;
-        Ok((next, change))
+        Ok(Some((next, change)))
     }
 }
 
-/// "I'm on it": claims an unclaimed (or own) entry and moves an open one to in progress.
-pub fn claim(current: &Entry, by: &User, now: DateTime<Utc>) -> Result<Entry> {
+/// "I'm on it": claims an unclaimed entry and moves an open one to in progress. Claiming
+/// one's own entry again changes nothing (`None`), so a resent claim keeps no empty version.
+pub fn claim(current: &Entry, by: &User, now: DateTime<Utc>) -> Result<Option<Entry>> {
     if current.status == Status::Closed {
         return Err(AppError::Conflict(
             "a closed entry cannot be claimed".into(),
         ));
     }
-    if let Some(holder) = &current.claimed_by {
-        if holder.id != by.id {
+    match &current.claimed_by {
+        Some(holder) if holder.id == by.id => return Ok(None),
+        Some(holder) => {
             return Err(AppError::Conflict(format!(
                 "{} is already handling this entry",
                 holder.name
             )));
         }
+        None => {}
     }
     let mut next = current.clone();
     next.claimed_by = Some(Person::from(by));
@@ -614,13 +642,14 @@ pub fn claim(current: &Entry, by: &User, now: DateTime<Utc>) -> Result<Entry> {
     }
     next.version += 1;
     next.updated_at = now;
-    Ok(next)
+    Ok(Some(next))
 }
 
-/// Releases a claim: the holder may always, a supervisor may release anyone's.
-pub fn release(current: &Entry, by: &User, now: DateTime<Utc>) -> Result<Entry> {
+/// Releases a claim: the holder may always, a supervisor may release anyone's. Releasing
+/// an entry nobody holds changes nothing (`None`).
+pub fn release(current: &Entry, by: &User, now: DateTime<Utc>) -> Result<Option<Entry>> {
     let Some(holder) = &current.claimed_by else {
-        return Err(AppError::Conflict("nobody is handling this entry".into()));
+        return Ok(None);
     };
     if holder.id != by.id && by.role != crate::domain::roles::Role::Supervisor {
         return Err(AppError::Forbidden(format!(
@@ -635,7 +664,7 @@ pub fn release(current: &Entry, by: &User, now: DateTime<Utc>) -> Result<Entry> 
     }
     next.version += 1;
     next.updated_at = now;
-    Ok(next)
+    Ok(Some(next))
 }
 
 /// The desk event announcing a change: the board's projection, never the full text.
@@ -774,13 +803,22 @@ mod tests {
             serde_json::json!({"notes": "Called back.", "status": "closed"}),
         )
         .unwrap();
-        let (next, change) = patch.apply(&e, later).unwrap();
+        let (next, change) = patch.apply(&e, later).unwrap().unwrap();
         assert_eq!((next.version, change), (2, Change::Closed));
         assert_eq!(next.notes, "Called back.");
         assert_eq!(next.updated_at, later);
         let reopen: EntryPatch =
             serde_json::from_value(serde_json::json!({"status": "open"})).unwrap();
-        assert_eq!(reopen.apply(&next, later).unwrap().1, Change::Reopened);
+        assert_eq!(
+            reopen.apply(&next, later).unwrap().unwrap().1,
+            Change::Reopened
+        );
+        let nothing: EntryPatch =
+            serde_json::from_value(serde_json::json!({"notes": "Called back."})).unwrap();
+        assert!(
+            nothing.apply(&next, later).unwrap().is_none(),
+            "a resent edit keeps no version"
+        );
         let bad: EntryPatch =
             serde_json::from_value(serde_json::json!({"urgency": "asap"})).unwrap();
         assert!(bad.apply(&e, later).is_err());
@@ -794,19 +832,26 @@ mod tests {
         let e = new_entry()
             .into_entry(&user(1, Role::Oncall), now())
             .unwrap();
-        let a = claim(&e, &user(1, Role::Oncall), now()).unwrap();
+        let a = claim(&e, &user(1, Role::Oncall), now()).unwrap().unwrap();
         assert_eq!(a.status, Status::InProgress);
         assert!(matches!(
             claim(&a, &user(2, Role::Oncall), now()),
             Err(AppError::Conflict(_))
         ));
-        assert!(
-            claim(&a, &user(1, Role::Oncall), now()).is_ok(),
-            "claiming again is harmless"
+        assert_eq!(
+            claim(&a, &user(1, Role::Oncall), now()).unwrap(),
+            None,
+            "claiming again changes nothing"
         );
         assert!(release(&a, &user(2, Role::Oncall), now()).is_err());
-        let released = release(&a, &user(3, Role::Supervisor), now()).unwrap();
+        let released = release(&a, &user(3, Role::Supervisor), now())
+            .unwrap()
+            .unwrap();
         assert_eq!(released.claimed_by, None);
         assert_eq!(released.status, Status::Open);
+        assert_eq!(
+            release(&released, &user(1, Role::Oncall), now()).unwrap(),
+            None
+        );
     }
 }

@@ -69,7 +69,11 @@ async fn log_if_identified(
 
 fn etag(entry: &Entry) -> HeaderMap {
     let mut headers = HeaderMap::new();
-    headers.insert(ETAG, HeaderValue::from(entry.version));
+    headers.insert(
+        ETAG,
+        HeaderValue::from_str(&format!("\"{}\"", entry.version))
+            .expect("digits are a valid header"),
+    );
     headers
 }
 
@@ -237,8 +241,10 @@ async fn patch_entry(
             current: current.version,
         });
     }
-    let (next, change) = patch.apply(&current, state.clock.now())?;
-    let saved = save(&state, &session.user, &next, change).await?;
+    let saved = match patch.apply(&current, state.clock.now())? {
+        Some((next, change)) => save(&state, &session.user, &next, change).await?,
+        None => current,
+    };
     Ok((etag(&saved), Json(saved)))
 }
 
@@ -277,12 +283,14 @@ async fn claim_or_release(
     state: &AppState,
     user: &User,
     id: Uuid,
-    decide: fn(&Entry, &User, DateTime<Utc>) -> Result<Entry>,
+    decide: fn(&Entry, &User, DateTime<Utc>) -> Result<Option<Entry>>,
     change: Change,
 ) -> Result<Entry> {
     for _ in 0..5 {
         let current = load(state, id).await?;
-        let next = decide(&current, user, state.clock.now())?;
+        let Some(next) = decide(&current, user, state.clock.now())? else {
+            return Ok(current);
+        };
         match save(state, user, &next, change).await {
             Err(AppError::VersionConflict { .. }) => continue,
             other => return other,

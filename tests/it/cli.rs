@@ -159,8 +159,18 @@ async fn demo_seeding_is_idempotent_and_prints_working_passwords() {
     let second = paivystys::demo::seed(store.as_ref(), &clock).await.unwrap();
     assert_eq!(store.list_teams().await.unwrap().len(), 7);
     assert_eq!(second.len(), 5, "one account per role");
-    assert_eq!(paivystys::demo::seed_entries(store.as_ref(), &clock).await.unwrap(), 7);
-    assert_eq!(paivystys::demo::seed_entries(store.as_ref(), &clock).await.unwrap(), 0);
+    assert_eq!(
+        paivystys::demo::seed_entries(store.as_ref(), &clock)
+            .await
+            .unwrap(),
+        7
+    );
+    assert_eq!(
+        paivystys::demo::seed_entries(store.as_ref(), &clock)
+            .await
+            .unwrap(),
+        0
+    );
     let filter = paivystys::domain::entry::EntryFilter {
         include_all: true,
         limit: 100,
@@ -168,7 +178,10 @@ async fn demo_seeding_is_idempotent_and_prints_working_passwords() {
     };
     let night = store.list_entries(&filter).await.unwrap();
     assert_eq!(night.len(), 7);
-    assert!(night.iter().all(|e| !e.subject.is_identified()), "demo data is anonymous");
+    assert!(
+        night.iter().all(|e| !e.subject.is_identified()),
+        "demo data is anonymous"
+    );
     assert_eq!(store.stream_head("desk").await.unwrap(), 7);
     for account in second {
         let (user, hash) = store

@@ -98,7 +98,7 @@ async fn a_logged_call_can_be_read_back_and_is_announced_on_the_desk(backend: Ba
         .await
         .unwrap();
     assert_eq!(read.status(), 200);
-    assert_eq!(read.headers()["etag"], "1");
+    assert_eq!(read.headers()["etag"], "\"1\"");
     let read: Value = read.json().await.unwrap();
     assert_eq!(read, entry);
 
@@ -242,6 +242,16 @@ async fn edits_need_the_current_version(backend: Backend) {
     assert_eq!(garbage.status(), 400);
     let (status, _) = patch(&bert, id, 2, json!({"actions": "Called the family"})).await;
     assert_eq!(status, 200);
+    // A resent edit (the answer was lost) keeps no empty version.
+    let quoted = bert
+        .write(Method::PATCH, &format!("/api/v1/entries/{id}"))
+        .header("If-Match", "\"3\"")
+        .json(&json!({"actions": "Called the family"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(quoted.status(), 200);
+    assert_eq!(quoted.json::<Value>().await.unwrap()["version"], 3);
     let unknown = patch(&bert, &uuid::Uuid::new_v4().to_string(), 1, json!({})).await;
     assert_eq!(unknown.0, 404);
 }
@@ -271,6 +281,11 @@ async fn two_workers_cannot_claim_the_same_entry(backend: Backend) {
     let taken: Value = taken.json().await.unwrap();
     assert!(taken["error"]["message"].as_str().unwrap().contains("anna"));
     assert_eq!(claim(&bert, "release").await.unwrap().status(), 403);
+    let again: Value = claim(&anna, "claim").await.unwrap().json().await.unwrap();
+    assert_eq!(
+        again["version"], mine["version"],
+        "a resent claim changes nothing"
+    );
     assert_eq!(claim(&boss, "release").await.unwrap().status(), 200);
     assert_eq!(claim(&bert, "claim").await.unwrap().status(), 200);
 

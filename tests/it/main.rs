@@ -6,6 +6,7 @@ mod helpers;
 mod bad_input;
 mod cli;
 mod entries;
+mod i18n;
 mod operations;
 mod sessions;
 mod store_conformance;

@@ -1,0 +1,174 @@
+// HTTP to the Päivystys API: JSON in and out, the CSRF header on writes, one error type.
+
+import { noteServerDate } from './time.js';
+
+const TIMEOUT_MS = 15000;
+
+/** An answer from the server that was an error ({"error":{code,message,field}}). */
+export class ApiError extends Error {
+  constructor(status, code, message, field) {
+    super(message || code);
+    this.name = 'ApiError';
+    this.status = status;
+    this.code = code;
+    this.field = field || null;
+  }
+
+  /** Worth retrying later: the server or something in between failed, not the request. */
+  get transient() {
+    return this.status >= 500 || this.status === 408 || this.status === 429;
+  }
+}
+
+/** No answer at all: offline, DNS, connection reset, timeout. */
+export class NetworkError extends Error {
+  constructor(cause) {
+    super('network error');
+    this.name = 'NetworkError';
+    this.cause = cause;
+  }
+
+  get transient() {
+    return true;
+  }
+}
+
+let csrfToken = null;
+let unauthorizedHandler = null;
+
+export function setCsrfToken(token) {
+  csrfToken = token || null;
+}
+
+/** Called with the ApiError whenever an authenticated call answers 401. */
+export function onUnauthorized(fn) {
+  unauthorizedHandler = fn;
+}
+
+async function send(method, path, body, extraHeaders) {
+  const headers = { Accept: 'application/json', ...extraHeaders };
+  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
+  try {
+    return await fetch(path, {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      credentials: 'same-origin',
+      cache: 'no-store',
+      signal: controller.signal,
+    });
+  } catch (err) {
+    throw new NetworkError(err);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function readBody(res) {
+  let text;
+  try {
+    text = await res.text();
+  } catch (err) {
+    throw new NetworkError(err);
+  }
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * One API call. Resolves to {status, data, headers}; rejects with ApiError or NetworkError.
+ * A stale CSRF token (another tab logged in again) is refreshed once and the call retried.
+ */
+export async function request(method, path, { body, headers, auth = true, retried = false } = {}) {
+  const res = await send(method, path, body, headers);
+  noteServerDate(res.headers.get('Date'));
+  const data = await readBody(res);
+  if (res.ok) return { status: res.status, data, headers: res.headers };
+  const detail = (data && data.error) || {};
+  const err = new ApiError(res.status, detail.code || `http_${res.status}`, detail.message, detail.field);
+  if (res.status === 403 && err.code === 'csrf_failed' && !retried) {
+    try {
+      const session = await request('GET', '/api/v1/session', { retried: true });
+      setCsrfToken(session.data.csrf_token);
+      return request(method, path, { body, headers, auth, retried: true });
+    } catch {
+      throw err;
+    }
+  }
+  if (res.status === 401 && auth && unauthorizedHandler) unauthorizedHandler(err);
+  throw err;
+}
+
+// ---- The endpoints the console uses ----
+
+export async function login(username, password) {
+  const res = await request('POST', '/api/v1/session', { body: { username, password }, auth: false });
+  setCsrfToken(res.data.csrf_token);
+  return res.data;
+}
+
+export async function currentSession() {
+  const res = await request('GET', '/api/v1/session', { auth: false });
+  setCsrfToken(res.data.csrf_token);
+  return res.data;
+}
+
+export async function logout() {
+  try {
+    await request('DELETE', '/api/v1/session', { auth: false });
+  } finally {
+    setCsrfToken(null);
+  }
+}
+
+/** The board. Returns {entries, head} where head is X-Stream-Head. */
+export async function listEntries(filters = {}) {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(filters)) {
+    if (value === undefined || value === null || value === '' || value === false) continue;
+    params.set(key, String(value));
+  }
+  const query = params.toString();
+  const res = await request('GET', `/api/v1/entries${query ? `?${query}` : ''}`);
+  const head = Number.parseInt(res.headers.get('X-Stream-Head') || '0', 10);
+  return { entries: res.data || [], head: Number.isFinite(head) ? head : 0 };
+}
+
+export async function getEntry(id) {
+  return (await request('GET', `/api/v1/entries/${encodeURIComponent(id)}`)).data;
+}
+
+export async function createEntry(body) {
+  return (await request('POST', '/api/v1/entries', { body })).data;
+}
+
+export async function patchEntry(id, version, changes) {
+  const res = await request('PATCH', `/api/v1/entries/${encodeURIComponent(id)}`, {
+    body: changes,
+    headers: { 'If-Match': String(version) },
+  });
+  return res.data;
+}
+
+export async function claimEntry(id) {
+  return (await request('POST', `/api/v1/entries/${encodeURIComponent(id)}/claim`)).data;
+}
+
+export async function releaseEntry(id) {
+  return (await request('POST', `/api/v1/entries/${encodeURIComponent(id)}/release`)).data;
+}
+
+export async function entryHistory(id) {
+  return (await request('GET', `/api/v1/entries/${encodeURIComponent(id)}/history`)).data || [];
+}
+
+export async function presence() {
+  return (await request('GET', '/api/v1/presence')).data || [];
+}

@@ -1,0 +1,588 @@
+// The on-call desk console: wiring of session, board, live updates, outbox and panel.
+//
+// Modules: api.js (HTTP, CSRF, errors) · live.js (websocket, resume, heartbeat) ·
+// outbox.js (offline queue, merge of concurrent edits) · state.js (entries, filters,
+// drafts) · board.js (rows) · tiles.js (on shift) · panel.js (side panel controller) ·
+// entry-form.js · entry-detail.js · conflict.js (dialog) · notices.js · i18n.js ·
+// model.js (keys, field comparison) · time.js (Helsinki time) · dom.js (helpers).
+
+import * as api from './api.js';
+import { ApiError, NetworkError } from './api.js';
+import { renderBoard, resetBoard } from './board.js';
+import { openConflictDialog, isConflictOpen } from './conflict.js';
+import { byTestId, debounce, isTypingTarget } from './dom.js';
+import {
+  applyTranslations,
+  detectLanguage,
+  label,
+  language,
+  onLanguageChange,
+  preloadLanguages,
+  setLanguage,
+  setText,
+  t,
+} from './i18n.js';
+import { LiveConnection } from './live.js';
+import { compareEntries } from './model.js';
+import { announce, notify } from './notices.js';
+import { Outbox } from './outbox.js';
+import * as panel from './panel.js';
+import { app, applyEntry, applySummary, matchesFilters, summaryOfQueued } from './state.js';
+import { renderPresence } from './tiles.js';
+
+const DESK_ROLES = ['oncall', 'supervisor'];
+const SEARCH_DELAY_MS = 300;
+const OUTBOX_POLL_MS = 20000;
+
+const els = {};
+let timers = [];
+let listToken = 0;
+let listState = 'loading'; // 'loading' | 'ready' | 'failed'
+let presenceSignature = '';
+let loggedOut = true;
+
+// ---- Views ----
+
+function showView(name) {
+  els.bootView.hidden = name !== 'boot';
+  els.loginView.hidden = name !== 'login';
+  els.noroleView.hidden = name !== 'norole';
+  els.consoleView.hidden = name !== 'console';
+  const signedIn = name === 'console' || name === 'norole';
+  for (const el of document.querySelectorAll('.session-only')) el.hidden = !signedIn;
+  // The connection indicator and outbox belong to the console only.
+  els.topbarStatus.hidden = name !== 'console';
+  els.skipLink.hidden = name !== 'console';
+}
+
+function showLogin({ expired = false, unreachable = false } = {}) {
+  showView('login');
+  els.loginExpired.hidden = !expired;
+  const unsent = app.outbox?.count() || 0;
+  els.loginUnsent.hidden = unsent === 0;
+  if (unsent) setText(els.loginUnsent, 'login.unsent_kept', { count: unsent });
+  if (unreachable) showLoginError('login.unreachable');
+  else hideLoginError();
+  if (app.me && !els.loginUsername.value) els.loginUsername.value = app.me.username;
+  (els.loginUsername.value ? els.loginPassword : els.loginUsername).focus();
+}
+
+function showLoginError(key) {
+  els.loginError.hidden = false;
+  setText(els.loginError, key);
+  els.loginUsername.setAttribute('aria-invalid', 'true');
+  els.loginPassword.setAttribute('aria-invalid', 'true');
+}
+
+function hideLoginError() {
+  els.loginError.hidden = true;
+  els.loginError.textContent = '';
+  els.loginUsername.removeAttribute('aria-invalid');
+  els.loginPassword.removeAttribute('aria-invalid');
+}
+
+function setUserInfo() {
+  els.userName.textContent = app.me.display_name;
+  setText(els.userRole, ['role', app.me.role].join('.'));
+}
+
+// ---- Session ----
+
+async function resumeSession() {
+  showView('boot');
+  try {
+    await startConsole(await api.currentSession());
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) showLogin();
+    else showLogin({ unreachable: err instanceof NetworkError || err?.status >= 500 });
+  }
+}
+
+/** Called whenever the server says 401: back to the login form, keeping everything. */
+function sessionLost() {
+  if (loggedOut) return;
+  loggedOut = true;
+  app.live?.stop();
+  showLogin({ expired: true });
+}
+
+async function startConsole(session) {
+  const user = session.user;
+  const resuming = Boolean(app.me && app.me.id === user.id && app.outbox);
+  if (app.me && app.me.id !== user.id) teardown();
+  app.me = user;
+  loggedOut = false;
+  setUserInfo();
+  if (!DESK_ROLES.includes(user.role)) {
+    setText(els.noroleText, 'norole.text', { role: label('role', user.role) });
+    showView('norole');
+    return;
+  }
+  showView('console');
+  const active = document.activeElement;
+  if (!active || active === document.body || els.loginView.contains(active)) {
+    document.getElementById('board-heading').focus();
+  }
+  if (resuming) {
+    app.live.start();
+    app.outbox.flush();
+    loadList().catch(() => {});
+    return;
+  }
+  app.outbox = new Outbox(user.id, outboxHandlers);
+  render();
+  restorePanel();
+  const head = await loadListUntilLoaded();
+  if (loggedOut || app.me?.id !== user.id) return;
+  app.live = new LiveConnection('desk', head, liveHandlers);
+  app.live.start();
+  app.outbox.flush();
+  api.presence().then((online) => {
+    if (!app.presence.length) {
+      app.presence = online;
+      render();
+    }
+  }).catch(() => {});
+  timers.push(setInterval(() => app.outbox?.count() && app.outbox.flush(), OUTBOX_POLL_MS));
+  timers.push(setInterval(render, 60000));
+  showNextConflict();
+}
+
+/** The first list load decides where the live stream starts, so it is retried until it works. */
+async function loadListUntilLoaded() {
+  let delay = 1000;
+  for (;;) {
+    try {
+      return await loadList();
+    } catch (err) {
+      if (loggedOut) throw err;
+      setConnection('reconnecting');
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(10000, delay * 2);
+    }
+  }
+}
+
+function restorePanel() {
+  if (route()) return;
+  if (panel.hasNewDraft()) panel.openNew();
+}
+
+function teardown() {
+  app.live?.stop();
+  app.outbox?.stop();
+  app.live = null;
+  app.outbox = null;
+  for (const timer of timers) clearInterval(timer);
+  timers = [];
+  app.entries.clear();
+  app.searchIds.clear();
+  app.newIds.clear();
+  app.presence = [];
+  presenceSignature = '';
+  listState = 'loading';
+  panel.closePanel();
+  resetBoard(els.board);
+}
+
+async function onLogin(event) {
+  event.preventDefault();
+  hideLoginError();
+  const username = els.loginUsername.value.trim();
+  const password = els.loginPassword.value;
+  if (!username || !password) {
+    showLoginError('login.missing');
+    (username ? els.loginPassword : els.loginUsername).focus();
+    return;
+  }
+  els.loginSubmit.disabled = true;
+  try {
+    const session = await api.login(username, password);
+    els.loginPassword.value = '';
+    await startConsole(session);
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) showLoginError('login.invalid');
+    else if (err instanceof NetworkError) showLoginError('login.unreachable');
+    else showLoginError('login.failed');
+    els.loginPassword.value = '';
+    els.loginPassword.focus();
+  } finally {
+    els.loginSubmit.disabled = false;
+  }
+}
+
+async function onLogout() {
+  // Unsent writes stay in this browser's outbox (per user) and go out at the next login.
+  const unsent = app.outbox?.count() || 0;
+  try {
+    await api.logout();
+  } catch {
+    /* the cookie may already be gone; log out locally anyway */
+  }
+  loggedOut = true;
+  teardown();
+  app.me = null;
+  els.loginUsername.value = '';
+  showLogin();
+  if (unsent) {
+    els.loginUnsent.hidden = false;
+    setText(els.loginUnsent, 'login.unsent_kept', { count: unsent });
+  }
+}
+
+// ---- Board ----
+
+function currentQuery() {
+  return app.filters.q.trim();
+}
+
+/** Loads the board with the current filters; resolves to the stream head read before it. */
+async function loadList() {
+  const token = (listToken += 1);
+  const f = app.filters;
+  els.board.setAttribute('aria-busy', 'true');
+  try {
+    const { entries, head } = await api.listEntries({
+      status: f.status,
+      category: f.category,
+      urgency: f.urgency,
+      mine: f.mine ? 'true' : '',
+      q: currentQuery(),
+      limit: 500,
+    });
+    if (token === listToken) {
+      for (const s of entries) applySummary(s);
+      app.searchIds = new Set(entries.map((e) => e.id));
+      listState = 'ready';
+      render();
+    }
+    return head;
+  } catch (err) {
+    if (token === listToken) {
+      listState = listState === 'ready' ? 'ready' : 'failed';
+      if (err instanceof ApiError && err.status === 422) notify('error', 'error.filter_invalid');
+      render();
+    }
+    throw err;
+  } finally {
+    if (token === listToken) els.board.removeAttribute('aria-busy');
+  }
+}
+
+const refreshSearch = debounce(() => loadList().catch(() => {}), 500);
+
+let renderQueued = false;
+function render() {
+  if (renderQueued) return;
+  renderQueued = true;
+  requestAnimationFrame(() => {
+    renderQueued = false;
+    if (app.me) renderNow();
+  });
+}
+app.render = render;
+
+function renderNow() {
+  const stored = app.outbox ? app.outbox.read() : { ops: [], returned: [], conflicts: [] };
+  const busy = new Set(stored.ops.map((op) => op.entryId));
+  const q = currentQuery();
+  const items = [];
+  for (const r of stored.returned) {
+    if (r.op.kind !== 'create') continue;
+    items.push({ key: `returned-${r.id}`, entry: summaryOfQueued(r.op), href: `#/returned/${r.id}`, returned: true, version: 0 });
+  }
+  for (const op of stored.ops) {
+    if (op.kind !== 'create' || app.entries.has(op.entryId)) continue;
+    const s = summaryOfQueued(op);
+    if (matchesFilters(s)) items.push({ key: op.entryId, entry: s, href: `#/entry/${op.entryId}`, pendingCreate: true, version: 0 });
+  }
+  for (const s of app.entries.values()) {
+    if (!matchesFilters(s)) continue;
+    if (q && !app.searchIds.has(s.id)) continue;
+    items.push({ key: s.id, entry: s, href: `#/entry/${s.id}`, unsent: busy.has(s.id), isNew: app.newIds.has(s.id) });
+  }
+  items.sort((a, b) => Number(Boolean(b.returned)) - Number(Boolean(a.returned)) || compareEntries(a.entry, b.entry));
+  renderBoard(els.board, items, { meId: app.me.id });
+
+  const emptyKey = listState === 'failed' ? 'board.load_failed' : listState === 'loading' ? 'common.loading' : 'board.empty';
+  els.boardEmpty.hidden = items.length > 0 && listState !== 'failed';
+  if (!els.boardEmpty.hidden) setText(els.boardEmpty, items.length ? 'board.load_failed_stale' : emptyKey);
+  setText(els.boardCount, 'board.count', { count: items.length });
+
+  const unsent = stored.ops.length;
+  els.outboxCount.textContent = String(unsent);
+  els.outboxIndicator.hidden = unsent === 0;
+
+  els.conflictBanner.hidden = stored.conflicts.length === 0;
+  if (stored.conflicts.length) setText(els.conflictBanner.querySelector('span'), 'conflict.banner', { count: stored.conflicts.length });
+
+  const handling = [...app.entries.values()]
+    .filter((e) => e.claimed_by && e.status !== 'closed')
+    .map((e) => [e.id, e.version]);
+  const signature = JSON.stringify([language(), app.presence, handling]);
+  if (signature !== presenceSignature) {
+    presenceSignature = signature;
+    renderPresence(els.presence, app.presence, [...app.entries.values()], app.me.id);
+  }
+  panel.updateNewButton();
+}
+
+// ---- Live updates ----
+
+function setConnection(state) {
+  els.connection.dataset.state = state;
+  setText(els.connection.querySelector('.conn-text'), ['conn', state].join('.'));
+}
+
+const liveHandlers = {
+  onState(state) {
+    setConnection(state);
+    if (state === 'live') app.outbox?.flush();
+  },
+  onEvent(frame) {
+    const s = frame.data?.entry;
+    if (!s || !applySummary(s)) return;
+    if (frame.kind === 'entry.created' && s.created_by?.id !== app.me.id) {
+      app.newIds.add(s.id);
+      setTimeout(() => {
+        app.newIds.delete(s.id);
+      }, 10000);
+      announce(
+        t('announce.new_entry', {
+          urgency: label('urgency', s.urgency),
+          category: label('category', s.category),
+          summary: s.summary,
+        }),
+      );
+    }
+    if (currentQuery()) refreshSearch();
+    panel.entryChanged(s);
+    render();
+  },
+  onSubscribed() {
+    app.outbox?.flush();
+  },
+  onPresence(online) {
+    app.presence = online;
+    render();
+  },
+  async onResyncNeeded() {
+    return loadList();
+  },
+  async onRepeatedFailure() {
+    try {
+      await api.currentSession();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) sessionLost();
+    }
+  },
+};
+
+// ---- Outbox ----
+
+const outboxHandlers = {
+  onChange() {
+    render();
+    panel.refreshDetail();
+  },
+  onDone(op, entry, waited) {
+    if (entry) {
+      applyEntry(entry);
+      panel.entryChanged({ id: entry.id, version: entry.version });
+      render();
+    }
+    if (!waited) {
+      if (op.kind === 'create') notify('success', 'notice.sent_later', { summary: op.body.summary });
+      else notify('success', 'notice.change_sent');
+    }
+  },
+  onRejected(op, error, waited) {
+    if (waited) return;
+    if (op.kind === 'create') notify('error', 'notice.create_returned', { summary: op.body.summary });
+    else if (op.form) notify('error', 'notice.edit_returned');
+    else if (op.kind === 'claim' && error.code === 'conflict') {
+      // Claimed offline, but a colleague took it first: say who.
+      api
+        .getEntry(op.entryId)
+        .then((entry) => {
+          applyEntry(entry);
+          render();
+          if (entry.claimed_by) notify('error', 'detail.claimed_by_other', { name: entry.claimed_by.name }, entry.summary);
+          else notify('error', 'error.action_failed', { message: error.message || error.code });
+        })
+        .catch(() => notify('error', 'error.action_failed', { message: error.message || error.code }));
+    } else notify('error', 'error.action_failed', { message: error.message || error.code });
+    panel.refreshDetail();
+  },
+  onConflict() {
+    showNextConflict();
+  },
+  onAuthRequired() {
+    sessionLost();
+  },
+};
+
+function showNextConflict() {
+  if (!app.outbox || isConflictOpen()) return;
+  const conflict = app.outbox.conflicts[0];
+  if (!conflict) return;
+  const resolve = (choice) => () => {
+    const op = app.outbox.resolveConflict(conflict.id, choice);
+    if (!op && panel.currentEntryId() === conflict.entryId) panel.openDetail(conflict.entryId);
+    setTimeout(showNextConflict, 0);
+  };
+  openConflictDialog(conflict, {
+    onKeepMine: resolve('mine'),
+    onTakeTheirs: resolve('theirs'),
+    onLater: () => render(),
+  });
+}
+
+// ---- Routing and keyboard ----
+
+/** Opens what the URL's hash names; returns whether it named something. */
+function route() {
+  const match = /^#\/(entry|returned)\/([0-9a-zA-Z-]+)$/.exec(location.hash);
+  if (!match || !app.me || els.consoleView.hidden) return false;
+  if (match[1] === 'entry') panel.openDetail(match[2]);
+  else panel.openFix(match[2]);
+  return true;
+}
+
+function onKeyDown(event) {
+  if (event.defaultPrevented || els.consoleView.hidden) return;
+  if (event.key === 'Escape') {
+    if (isConflictOpen()) return; // the dialog handles its own Esc
+    if (panel.isOpen()) {
+      event.preventDefault();
+      panel.closePanel();
+    }
+    return;
+  }
+  if (event.ctrlKey || event.metaKey || event.altKey || isConflictOpen()) return;
+  if (isTypingTarget(event.target)) return;
+  if (event.key === 'n' || event.key === 'N') {
+    event.preventDefault();
+    panel.openNew();
+  } else if (event.key === '/') {
+    event.preventDefault();
+    els.search.focus();
+    els.search.select();
+  }
+}
+
+// ---- Wiring ----
+
+function collectElements() {
+  const get = (id) => document.getElementById(id);
+  Object.assign(els, {
+    bootView: get('boot-view'),
+    loginView: get('login-view'),
+    noroleView: get('norole-view'),
+    noroleText: get('norole-text'),
+    consoleView: get('console-view'),
+    topbarStatus: document.querySelector('.topbar-status'),
+    skipLink: document.querySelector('.skip-link'),
+    loginForm: get('login-form'),
+    loginUsername: get('login-username'),
+    loginPassword: get('login-password'),
+    loginSubmit: byTestId('login-submit'),
+    loginError: get('login-error'),
+    loginExpired: get('login-expired'),
+    loginUnsent: get('login-unsent'),
+    userName: get('user-name'),
+    userRole: get('user-role'),
+    connection: byTestId('connection-state'),
+    outboxIndicator: get('outbox-indicator'),
+    outboxCount: byTestId('outbox-count'),
+    logout: byTestId('logout'),
+    newEntry: byTestId('new-entry'),
+    board: byTestId('board'),
+    boardEmpty: get('board-empty'),
+    boardCount: get('board-count'),
+    presence: byTestId('presence'),
+    filterStatus: get('filter-status'),
+    filterCategory: get('filter-category'),
+    filterUrgency: get('filter-urgency'),
+    filterMine: get('filter-mine'),
+    search: get('search'),
+    filters: get('filters'),
+    conflictBanner: get('conflict-banner'),
+    conflictOpen: get('conflict-open'),
+    panelClose: byTestId('panel-close'),
+  });
+}
+
+function markLanguage() {
+  for (const button of document.querySelectorAll('.lang-btn')) {
+    button.setAttribute('aria-pressed', String(button.dataset.lang === language()));
+  }
+}
+
+function wire() {
+  els.loginForm.addEventListener('submit', onLogin);
+  els.logout.addEventListener('click', onLogout);
+  els.newEntry.addEventListener('click', () => panel.openNew());
+  els.panelClose.addEventListener('click', () => panel.closePanel());
+  els.conflictOpen.addEventListener('click', showNextConflict);
+  // A row whose detail is already open: just move focus into the panel.
+  els.board.addEventListener('click', (event) => {
+    const link = event.target.closest('a.entry-row');
+    if (link && link.hash && link.hash === location.hash && panel.isOpen()) {
+      event.preventDefault();
+      document.getElementById('panel-heading')?.focus();
+    }
+  });
+  for (const button of document.querySelectorAll('.lang-btn')) {
+    button.addEventListener('click', () => setLanguage(button.dataset.lang, { remember: true }));
+  }
+  const onFilter = () => {
+    app.filters.status = els.filterStatus.value;
+    app.filters.category = els.filterCategory.value;
+    app.filters.urgency = els.filterUrgency.value;
+    app.filters.mine = els.filterMine.checked;
+    render();
+    loadList().catch(() => {});
+  };
+  for (const el of [els.filterStatus, els.filterCategory, els.filterUrgency, els.filterMine]) {
+    el.addEventListener('change', onFilter);
+  }
+  const onSearch = debounce(() => {
+    if (app.filters.q === els.search.value) return;
+    app.filters.q = els.search.value;
+    loadList().catch(() => {});
+  }, SEARCH_DELAY_MS);
+  els.search.addEventListener('input', onSearch);
+  els.filters.addEventListener('submit', (event) => {
+    event.preventDefault();
+    onSearch.flush();
+  });
+  window.addEventListener('hashchange', () => {
+    if (!route() && panel.currentEntryId()) panel.closePanel();
+  });
+  window.addEventListener('online', () => app.outbox?.flush());
+  document.addEventListener('keydown', onKeyDown);
+  onLanguageChange(() => {
+    markLanguage();
+    presenceSignature = '';
+    render();
+    panel.onLanguageChanged();
+  });
+  api.onUnauthorized(() => sessionLost());
+}
+
+async function boot() {
+  collectElements();
+  try {
+    await setLanguage(detectLanguage());
+  } catch (err) {
+    console.error(err);
+  }
+  preloadLanguages();
+  markLanguage();
+  wire();
+  applyTranslations(document);
+  await resumeSession();
+}
+
+boot();

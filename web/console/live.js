@@ -1,0 +1,218 @@
+// The realtime socket: subscribe to the desk stream from the last seen sequence number,
+// heartbeat, and reconnect with backoff so nothing is missed or doubled.
+
+const PING_EVERY_MS = 20000;
+const DEAD_AFTER_MS = 45000;
+const BACKOFF_START_MS = 500;
+const BACKOFF_MAX_MS = 10000;
+/** Failed attempts in a row before the indicator says offline instead of reconnecting. */
+const OFFLINE_AFTER_FAILURES = 5;
+
+export class LiveConnection {
+  /**
+   * handlers: onEvent(frame), onPresence(online), onState(state), onSubscribed(head),
+   * onResyncNeeded() -> Promise<head> (the list was reloaded; subscribe from head),
+   * onRepeatedFailure(failures) (e.g. to check whether the session expired).
+   */
+  constructor(stream, since, handlers) {
+    this.stream = stream;
+    this.lastSeq = since;
+    this.handlers = handlers;
+    this.ws = null;
+    this.state = null;
+    this.failures = 0;
+    this.subscribed = false;
+    this.stopped = true;
+    this.retryTimer = null;
+    this.pingTimer = null;
+    this.watchTimer = null;
+    this.lastHeard = 0;
+    this.onOnline = () => this.reconnectNow();
+    this.onOffline = () => {
+      this.setState('offline');
+      // A dead network rarely closes a socket by itself: drop it and wait for 'online'.
+      this.drop();
+      this.scheduleRetry();
+    };
+  }
+
+  start() {
+    this.stopped = false;
+    window.addEventListener('online', this.onOnline);
+    window.addEventListener('offline', this.onOffline);
+    this.connect();
+  }
+
+  stop() {
+    this.stopped = true;
+    window.removeEventListener('online', this.onOnline);
+    window.removeEventListener('offline', this.onOffline);
+    clearTimeout(this.retryTimer);
+    this.drop();
+  }
+
+  /** Skip the backoff wait (the network came back, the user logged in again, …). */
+  reconnectNow() {
+    if (this.stopped) return;
+    if (this.ws && this.ws.readyState <= WebSocket.OPEN && this.subscribed) return;
+    clearTimeout(this.retryTimer);
+    this.failures = Math.min(this.failures, 1);
+    this.drop();
+    this.connect();
+  }
+
+  setState(state) {
+    if (state !== 'live' && navigator.onLine === false) state = 'offline';
+    if (this.state === state) return;
+    this.state = state;
+    this.handlers.onState?.(state);
+  }
+
+  connect() {
+    if (this.stopped) return;
+    if (navigator.onLine === false) {
+      this.setState('offline');
+      this.scheduleRetry();
+      return;
+    }
+    this.setState(this.failures >= OFFLINE_AFTER_FAILURES ? 'offline' : 'reconnecting');
+    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+    let ws;
+    try {
+      ws = new WebSocket(`${scheme}://${location.host}/api/v1/ws`);
+    } catch {
+      this.onSocketGone();
+      return;
+    }
+    this.ws = ws;
+    this.subscribed = false;
+    this.lastHeard = Date.now();
+    ws.onopen = () => {
+      this.lastHeard = Date.now();
+      this.subscribe();
+      clearInterval(this.pingTimer);
+      this.pingTimer = setInterval(() => this.send({ type: 'ping' }), PING_EVERY_MS);
+      clearInterval(this.watchTimer);
+      this.watchTimer = setInterval(() => {
+        if (Date.now() - this.lastHeard > DEAD_AFTER_MS) this.onSocketGone();
+      }, 5000);
+    };
+    ws.onmessage = (message) => {
+      this.lastHeard = Date.now();
+      let frame;
+      try {
+        frame = JSON.parse(message.data);
+      } catch {
+        return;
+      }
+      this.onFrame(frame);
+    };
+    ws.onclose = () => {
+      if (this.ws === ws) this.onSocketGone();
+    };
+    ws.onerror = () => {
+      /* onclose follows */
+    };
+  }
+
+  subscribe() {
+    this.send({ type: 'subscribe', stream: this.stream, since: this.lastSeq });
+  }
+
+  send(frame) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
+      try {
+        this.ws.send(JSON.stringify(frame));
+      } catch {
+        /* the close handler reconnects */
+      }
+    }
+  }
+
+  async onFrame(frame) {
+    switch (frame.type) {
+      case 'event':
+        if (frame.stream !== this.stream) return;
+        if (frame.seq <= this.lastSeq) return; // already seen (replay overlap)
+        if (frame.seq !== this.lastSeq + 1) {
+          // A gap should never happen. Live: ask again from what we have rather than skip.
+          // While a (re)subscription replays, a stray frame from before it is dropped; the
+          // replay delivers it in order.
+          if (this.subscribed) {
+            this.subscribed = false;
+            this.subscribe();
+          }
+          return;
+        }
+        this.lastSeq = frame.seq;
+        this.handlers.onEvent?.(frame, { replay: !this.subscribed });
+        return;
+      case 'subscribed':
+        if (frame.stream !== this.stream) return;
+        this.subscribed = true;
+        this.failures = 0;
+        this.setState('live');
+        this.handlers.onSubscribed?.(frame.head);
+        return;
+      case 'presence':
+        this.handlers.onPresence?.(frame.online || []);
+        return;
+      case 'error':
+        if (frame.stream === this.stream && frame.code === 'validation_failed') {
+          // `since` is beyond the head (e.g. the server's data was restored): start over
+          // from a freshly loaded list.
+          this.subscribed = false;
+          try {
+            const head = await this.handlers.onResyncNeeded?.();
+            if (Number.isFinite(head)) this.lastSeq = head;
+          } catch {
+            this.onSocketGone();
+            return;
+          }
+          this.subscribe();
+        } else {
+          console.warn('server error frame', frame);
+        }
+        return;
+      default:
+        return; // pong and future frame types
+    }
+  }
+
+  drop() {
+    clearInterval(this.pingTimer);
+    clearInterval(this.watchTimer);
+    const ws = this.ws;
+    this.ws = null;
+    this.subscribed = false;
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+      try {
+        ws.close();
+      } catch {
+        /* ignore */
+      }
+    }
+  }
+
+  onSocketGone() {
+    const wasSubscribed = this.subscribed;
+    this.drop();
+    if (this.stopped) return;
+    if (!wasSubscribed) this.failures += 1;
+    else this.failures = 0;
+    if (this.failures >= 2) this.handlers.onRepeatedFailure?.(this.failures);
+    this.setState(
+      navigator.onLine === false || this.failures >= OFFLINE_AFTER_FAILURES ? 'offline' : 'reconnecting',
+    );
+    this.scheduleRetry();
+  }
+
+  scheduleRetry() {
+    clearTimeout(this.retryTimer);
+    if (this.stopped) return;
+    const base = Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** Math.max(0, this.failures - 1));
+    const delay = base / 2 + Math.random() * (base / 2);
+    this.retryTimer = setTimeout(() => this.connect(), delay);
+  }
+}
