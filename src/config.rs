@@ -4,7 +4,9 @@
 //! `PAIVYSTYS_WS__HEARTBEAT_SECS=15`. Secrets are held as `SecretString`, whose `Debug`
 //! output is redacted, so printing the settings never prints a secret.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
+
 use std::path::Path;
 
 use figment::Figment;
@@ -12,6 +14,7 @@ use figment::providers::{Env, Format, Toml};
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use crate::domain::calendar::{Calendar, ExtraClosedDay, OfficeHours};
 use crate::error::{AppError, Result};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://paivystys.db";
@@ -35,6 +38,7 @@ pub struct Settings {
     /// `text` (default) or `json` log lines.
     pub log_format: LogFormat,
     pub ws: WsSettings,
+    pub calendar: CalendarSettings,
     /// Shared secret of the telephony webhook.
     pub telephony_secret: Option<SecretString>,
 }
@@ -66,6 +70,32 @@ pub struct WsSettings {
     pub live_buffer_events: usize,
 }
 
+/// The county's working-day calendar: extra closed days and each team's office hours.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CalendarSettings {
+    /// Days the county's offices are closed beyond the public holidays, e.g.
+    /// `[{ date = "2026-01-02", name = "Loppiaisen välipäivä" }]`.
+    pub extra_closed_days: Vec<ExtraClosedDay>,
+    /// Office hours per team key, e.g. `[calendar.office_hours.families] fri =
+    /// "08:00-13:00"` (`mon`…`fri`, `"HH:MM-HH:MM"` or `"closed"`); days not named keep
+    /// 08:00–16:00, and teams not named keep Monday–Friday 08:00–16:00.
+    pub office_hours: HashMap<String, OfficeHours>,
+    /// How often the overdue timer looks for unacknowledged handovers.
+    pub overdue_check_secs: Option<u64>,
+}
+
+impl CalendarSettings {
+    pub fn calendar(&self) -> Calendar {
+        Calendar::new(self.extra_closed_days.clone())
+    }
+
+    /// A team's office hours (the standard ones unless configured).
+    pub fn office_hours(&self, team: &str) -> OfficeHours {
+        self.office_hours.get(team).cloned().unwrap_or_default()
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {
@@ -77,6 +107,7 @@ impl Default for Settings {
             cookie_secure: false,
             log_format: LogFormat::Text,
             ws: WsSettings::default(),
+            calendar: CalendarSettings::default(),
             telephony_secret: None,
         }
     }
@@ -185,6 +216,40 @@ mod tests {
         };
         let printed = format!("{s:?}");
         assert!(!printed.contains("hunter2"), "{printed}");
+    }
+
+    #[test]
+    fn team_office_hours_come_from_the_settings_file() {
+        let dir = std::env::temp_dir().join(format!("paivystys-conf-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("short-fridays.toml");
+        std::fs::write(
+            &file,
+            "[calendar.office_hours.families]\nfri = \"08:00-13:00\"\n\n\
+             [[calendar.extra_closed_days]]\ndate = \"2026-01-02\"\nname = \"Välipäivä\"\n",
+        )
+        .unwrap();
+        let s = Settings::load(Some(&file)).unwrap();
+        let friday = chrono::Weekday::Fri;
+        let short = s.calendar.office_hours("families");
+        assert_eq!(
+            short.hours_on(friday).map(|(_, close)| close.to_string()),
+            Some("13:00:00".to_owned())
+        );
+        assert_eq!(s.calendar.office_hours("adults"), OfficeHours::standard());
+        let jan2 = chrono::NaiveDate::from_ymd_opt(2026, 1, 2).unwrap();
+        assert!(!s.calendar.calendar().is_working_day(jan2));
+
+        std::fs::write(
+            &file,
+            "[calendar.office_hours.adults]\nfri = \"16:00-08:00\"\n",
+        )
+        .unwrap();
+        assert!(
+            Settings::load(Some(&file)).is_err(),
+            "closing before opening"
+        );
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

@@ -42,6 +42,8 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     pub metrics: Metrics,
     pub presence: presence::Presence,
+    /// The county's working-day calendar (holidays plus configured closed days).
+    pub calendar: domain::calendar::Calendar,
     /// Cancelled when the server begins to shut down; long-lived tasks watch it.
     pub shutdown: CancellationToken,
 }
@@ -79,6 +81,7 @@ impl Wiring {
         shelter: shelter::Register,
         clock: Arc<dyn Clock>,
     ) -> AppState {
+        let calendar = settings.calendar.calendar();
         AppState(Arc::new(App {
             settings,
             store,
@@ -87,12 +90,18 @@ impl Wiring {
             clock,
             metrics: self.metrics,
             presence: presence::Presence::new(),
+            calendar,
             shutdown: CancellationToken::new(),
         }))
     }
 }
 
 impl AppState {
+    /// A team's office hours.
+    pub fn office_hours(&self, team: &str) -> domain::calendar::OfficeHours {
+        self.settings.calendar.office_hours(team)
+    }
+
     /// Opens (and migrates) the databases the settings name.
     pub async fn open(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState> {
         let wiring = Wiring::new(settings.ws.live_buffer_events);

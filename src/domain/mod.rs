@@ -4,5 +4,6 @@ pub mod account;
 pub mod calendar;
 pub mod clock;
 pub mod entry;
+pub mod handover;
 pub mod roles;
 pub mod stream;

@@ -3,6 +3,7 @@
 
 mod entries;
 pub mod extract;
+mod handovers;
 mod health;
 mod pages;
 mod session;
@@ -41,6 +42,7 @@ use crate::metrics::{RequestLabels, RouteLabels};
     tags(
         (name = "session", description = "Login and accounts"),
         (name = "entries", description = "The shared live log of the on-call desk"),
+        (name = "handovers", description = "Handovers to daytime teams with legal deadlines"),
         (name = "events", description = "Event streams: HTTP paging and the websocket"),
         (name = "operations", description = "Health and metrics"),
     )
@@ -54,6 +56,7 @@ pub fn router(state: AppState) -> Router {
     let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(session::router())
         .merge(entries::router())
+        .merge(handovers::router())
         .merge(streams::router())
         .merge(ws::router())
         .merge(health::router())

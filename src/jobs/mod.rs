@@ -3,12 +3,70 @@
 use std::time::Duration;
 
 use crate::AppState;
+use crate::domain::handover;
+use crate::store::{HandoverFilter, Updated};
 
 /// How often expired sessions are removed (they are refused at once either way).
 const SESSION_PURGE_EVERY: Duration = Duration::from_secs(600);
 
+/// How often the overdue timer runs unless configured.
+const OVERDUE_CHECK_EVERY: Duration = Duration::from_secs(60);
+
 pub fn spawn_all(state: &AppState) {
     tokio::spawn(purge_expired_sessions(state.clone()));
+    tokio::spawn(watch_overdue_handovers(state.clone()));
+}
+
+/// Runs `mark_overdue_handovers` on a timer. The state lives in the database (`overdue_at`),
+/// so a restart loses nothing: the first run after it catches up.
+async fn watch_overdue_handovers(state: AppState) {
+    let every = state
+        .settings
+        .calendar
+        .overdue_check_secs
+        .map(Duration::from_secs)
+        .unwrap_or(OVERDUE_CHECK_EVERY);
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            _ = tick.tick() => {
+                if let Err(err) = mark_overdue_handovers(&state).await {
+                    tracing::warn!(error = %err, "overdue check failed");
+                }
+            }
+        }
+    }
+}
+
+/// Marks every pending handover past its due time overdue, once, with a `handover.overdue`
+/// event to the desk and the team. Returns how many it marked.
+pub async fn mark_overdue_handovers(state: &AppState) -> crate::error::Result<usize> {
+    let now = state.clock.now();
+    let filter = HandoverFilter {
+        unmarked_overdue_at: Some(now),
+        limit: 500,
+        ..HandoverFilter::default()
+    };
+    let mut marked = 0;
+    for handover in state.store.list_handovers(&filter).await? {
+        let Some(next) = handover::mark_overdue(&handover, now) else {
+            continue;
+        };
+        let events = handover::events(&next, "handover.overdue");
+        // A concurrent acknowledgement wins: then it is not overdue after all.
+        if let Updated::Saved = state
+            .store
+            .update_handover(&next, None, &events, now)
+            .await?
+        {
+            marked += 1;
+        }
+    }
+    if marked > 0 {
+        tracing::info!(handovers = marked, "handovers overdue");
+    }
+    Ok(marked)
 }
 
 async fn purge_expired_sessions(state: AppState) {

@@ -18,6 +18,7 @@ use utoipa::ToSchema;
 
 use crate::domain::account::{NewUser, Team, User};
 use crate::domain::entry::{Change, Entry, EntryFilter, Person, Revision};
+use crate::domain::handover::Handover;
 use crate::error::{AppError, Result};
 use crate::events::{Event, Hub, NewEvent};
 
@@ -77,20 +78,32 @@ pub struct AccessRecord {
     pub result: AccessResult,
 }
 
-/// The outcome of inserting an entry whose id the client chose.
+/// The outcome of inserting a record whose id the client chose.
 #[derive(Debug)]
-pub enum Inserted {
+pub enum Inserted<T> {
     Created,
     /// The id was already used: a retried POST. Nothing was written.
-    Existing(Box<Entry>),
+    Existing(Box<T>),
 }
 
 /// The outcome of a compare-and-swap update.
 #[derive(Debug)]
-pub enum Updated {
+pub enum Updated<T> {
     Saved,
     /// Someone saved another version first; here is the current one. Nothing was written.
-    Stale(Box<Entry>),
+    Stale(Box<T>),
+}
+
+/// Which handovers to list.
+#[derive(Debug, Clone, Default)]
+pub struct HandoverFilter {
+    pub team: Option<String>,
+    pub entry: Option<uuid::Uuid>,
+    /// Only pending, acknowledged and returned ones.
+    pub open_only: bool,
+    /// Only pending ones past this due time that are not yet marked overdue.
+    pub unmarked_overdue_at: Option<DateTime<Utc>>,
+    pub limit: i64,
 }
 
 #[async_trait]
@@ -129,7 +142,7 @@ pub trait Store: Send + Sync + 'static {
 
     // Entries (the live log). Each write stores the new version, keeps it as a revision
     // and appends the given events, in one transaction.
-    async fn insert_entry(&self, entry: &Entry, events: &[NewEvent]) -> Result<Inserted>;
+    async fn insert_entry(&self, entry: &Entry, events: &[NewEvent]) -> Result<Inserted<Entry>>;
     /// Saves `next` only if the stored version is `next.version - 1`.
     async fn update_entry(
         &self,
@@ -137,12 +150,31 @@ pub trait Store: Send + Sync + 'static {
         change: Change,
         by: &Person,
         events: &[NewEvent],
-    ) -> Result<Updated>;
+    ) -> Result<Updated<Entry>>;
     async fn get_entry(&self, id: uuid::Uuid) -> Result<Option<Entry>>;
     /// Most urgent first, then newest.
     async fn list_entries(&self, filter: &EntryFilter) -> Result<Vec<Entry>>;
     /// Every kept version, oldest first.
     async fn entry_revisions(&self, id: uuid::Uuid) -> Result<Vec<Revision>>;
+
+    // Handovers. Like entries: JSON body plus the columns the inbox and timers need.
+    async fn insert_handover(
+        &self,
+        handover: &Handover,
+        events: &[NewEvent],
+    ) -> Result<Inserted<Handover>>;
+    /// Saves `next` if the stored version is `next.version - 1`, and inserts `created` (the
+    /// receiving team's copy of a forward) in the same transaction.
+    async fn update_handover(
+        &self,
+        next: &Handover,
+        created: Option<&Handover>,
+        events: &[NewEvent],
+        at: DateTime<Utc>,
+    ) -> Result<Updated<Handover>>;
+    async fn get_handover(&self, id: uuid::Uuid) -> Result<Option<Handover>>;
+    /// Open ones first by due time, then the rest newest first.
+    async fn list_handovers(&self, filter: &HandoverFilter) -> Result<Vec<Handover>>;
 
     // Access log (append-only; the tables refuse UPDATE and DELETE).
     async fn record_access(&self, record: &AccessRecord) -> Result<()>;

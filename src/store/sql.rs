@@ -230,6 +230,41 @@ macro_rules! bind_entry {
 
 pub(crate) use bind_entry;
 
+pub(super) const HANDOVER_INSERT: &str = "INSERT INTO handovers (id, entry_id, team_key, state, \
+     due_at, overdue_at, created_at, version, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+     ON CONFLICT (id) DO NOTHING";
+
+pub(super) const HANDOVER_UPDATE: &str = "UPDATE handovers SET entry_id = $2, team_key = $3, \
+     state = $4, due_at = $5, overdue_at = $6, created_at = $7, version = $8, body = $9 \
+     WHERE id = $1 AND version = $10";
+
+/// Binds a handover's 9 columns in the order of `HANDOVER_INSERT` and `HANDOVER_UPDATE`.
+macro_rules! bind_handover {
+    ($query:expr, $handover:expr, $body:expr) => {
+        $query
+            .bind($handover.id)
+            .bind($handover.entry_id)
+            .bind(&$handover.team)
+            .bind($handover.state.as_str())
+            .bind($handover.due_at)
+            .bind($handover.overdue_at)
+            .bind($handover.created_at)
+            .bind($handover.version)
+            .bind($body)
+    };
+}
+
+pub(crate) use bind_handover;
+
+/// Maps a foreign-key failure on a handover to the field the client got wrong.
+pub(super) fn handover_error(err: sqlx::Error) -> AppError {
+    constraint_error(
+        err,
+        "a handover with this id already exists",
+        AppError::validation("team", "no such team"),
+    )
+}
+
 pub(super) const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.team_key";
 
 macro_rules! impl_store {
@@ -498,7 +533,7 @@ macro_rules! impl_store {
                 &self,
                 entry: &$crate::domain::entry::Entry,
                 events: &[$crate::events::NewEvent],
-            ) -> $crate::error::Result<$crate::store::Inserted> {
+            ) -> $crate::error::Result<$crate::store::Inserted<$crate::domain::entry::Entry>> {
                 let body = serde_json::to_string(entry)?;
                 let mut tx = self.writer().begin().await?;
                 let inserted = $crate::store::sql::bind_entry!(
@@ -537,7 +572,7 @@ macro_rules! impl_store {
                 change: $crate::domain::entry::Change,
                 by: &$crate::domain::entry::Person,
                 events: &[$crate::events::NewEvent],
-            ) -> $crate::error::Result<$crate::store::Updated> {
+            ) -> $crate::error::Result<$crate::store::Updated<$crate::domain::entry::Entry>> {
                 let body = serde_json::to_string(next)?;
                 let mut tx = self.writer().begin().await?;
                 let saved = $crate::store::sql::bind_entry!(
@@ -637,6 +672,119 @@ macro_rules! impl_store {
                 .fetch_all(self.reader())
                 .await?;
                 rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn insert_handover(
+                &self,
+                handover: &$crate::domain::handover::Handover,
+                events: &[$crate::events::NewEvent],
+            ) -> $crate::error::Result<$crate::store::Inserted<$crate::domain::handover::Handover>> {
+                let body = serde_json::to_string(handover)?;
+                let mut tx = self.writer().begin().await?;
+                let inserted = $crate::store::sql::bind_handover!(
+                    sqlx::query($crate::store::sql::HANDOVER_INSERT),
+                    handover,
+                    &body
+                )
+                .execute(&mut *tx)
+                .await
+                .map_err($crate::store::sql::handover_error)?;
+                if inserted.rows_affected() == 0 {
+                    tx.rollback().await?;
+                    let existing = $crate::store::Store::get_handover(self, handover.id)
+                        .await?
+                        .ok_or_else(|| $crate::error::AppError::Internal("handover vanished".into()))?;
+                    return Ok($crate::store::Inserted::Existing(Box::new(existing)));
+                }
+                let appended = Self::append_in_tx(&mut tx, events, handover.created_at).await?;
+                tx.commit().await?;
+                self.hub.publish(&appended);
+                Ok($crate::store::Inserted::Created)
+            }
+
+            async fn update_handover(
+                &self,
+                next: &$crate::domain::handover::Handover,
+                created: Option<&$crate::domain::handover::Handover>,
+                events: &[$crate::events::NewEvent],
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::error::Result<$crate::store::Updated<$crate::domain::handover::Handover>> {
+                let body = serde_json::to_string(next)?;
+                let mut tx = self.writer().begin().await?;
+                let saved = $crate::store::sql::bind_handover!(
+                    sqlx::query($crate::store::sql::HANDOVER_UPDATE),
+                    next,
+                    &body
+                )
+                .bind(next.version - 1)
+                .execute(&mut *tx)
+                .await?;
+                if saved.rows_affected() == 0 {
+                    tx.rollback().await?;
+                    let current = $crate::store::Store::get_handover(self, next.id)
+                        .await?
+                        .ok_or_else(|| $crate::error::AppError::NotFound("no such handover".into()))?;
+                    return Ok($crate::store::Updated::Stale(Box::new(current)));
+                }
+                if let Some(copy) = created {
+                    let copy_body = serde_json::to_string(copy)?;
+                    $crate::store::sql::bind_handover!(
+                        sqlx::query($crate::store::sql::HANDOVER_INSERT),
+                        copy,
+                        &copy_body
+                    )
+                    .execute(&mut *tx)
+                    .await
+                    .map_err($crate::store::sql::handover_error)?;
+                }
+                let appended = Self::append_in_tx(&mut tx, events, at).await?;
+                tx.commit().await?;
+                self.hub.publish(&appended);
+                Ok($crate::store::Updated::Saved)
+            }
+
+            async fn get_handover(
+                &self,
+                id: uuid::Uuid,
+            ) -> $crate::error::Result<Option<$crate::domain::handover::Handover>> {
+                let body: Option<String> = sqlx::query_scalar("SELECT body FROM handovers WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(self.reader())
+                    .await?;
+                Ok(body.map(|b| serde_json::from_str(&b)).transpose()?)
+            }
+
+            async fn list_handovers(
+                &self,
+                filter: &$crate::store::HandoverFilter,
+            ) -> $crate::error::Result<Vec<$crate::domain::handover::Handover>> {
+                let mut query = sqlx::QueryBuilder::<$db>::new("SELECT body FROM handovers WHERE TRUE");
+                if let Some(team) = &filter.team {
+                    query.push(" AND team_key = ").push_bind(team);
+                }
+                if let Some(entry) = filter.entry {
+                    query.push(" AND entry_id = ").push_bind(entry);
+                }
+                if filter.open_only {
+                    query.push(" AND state IN ('pending', 'acknowledged', 'returned')");
+                }
+                if let Some(now) = filter.unmarked_overdue_at {
+                    query
+                        .push(" AND state = 'pending' AND overdue_at IS NULL AND due_at < ")
+                        .push_bind(now);
+                }
+                query
+                    .push(
+                        " ORDER BY CASE WHEN state IN ('pending', 'acknowledged', 'returned') \
+                         THEN 0 ELSE 1 END, CASE WHEN state IN ('pending', 'acknowledged', \
+                         'returned') THEN due_at END, created_at DESC LIMIT ",
+                    )
+                    .push_bind(filter.limit);
+                let bodies: Vec<(String,)> = query.build_query_as().fetch_all(self.reader()).await?;
+                bodies
+                    .into_iter()
+                    .map(|(b,)| serde_json::from_str(&b).map_err(Into::into))
+                    .collect()
             }
 
             async fn record_access(

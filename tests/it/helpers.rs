@@ -15,7 +15,7 @@ use paivystys::events::NewEvent;
 use paivystys::store::Store;
 use paivystys::store::postgres::PgStore;
 use paivystys::store::sqlite::SqliteStore;
-use paivystys::{Wiring, auth::password, shelter};
+use paivystys::{AppState, Wiring, auth::password, shelter};
 use serde_json::{Value, json};
 use sqlx::Connection;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
@@ -188,6 +188,7 @@ impl Drop for TestDb {
 /// A running server on a port-0 listener.
 pub struct TestApp {
     pub db: TestDb,
+    pub state: AppState,
     pub clock: Arc<ManualClock>,
     pub base: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -204,6 +205,10 @@ impl TestApp {
         tune(&mut settings);
         let wiring = Wiring::new(settings.ws.live_buffer_events);
         let mut db = TestDb::with_wiring(backend, wiring).await?;
+        // The demo teams of DESIGN §5 exist in every test server.
+        paivystys::demo::seed_teams(db.store.as_ref())
+            .await
+            .unwrap();
         let clock = Arc::new(ManualClock::new(Utc::now()));
         let shelter_url = format!("sqlite://{}", db.dir.path().join("shelter.db").display());
         let register = shelter::Register::open(&shelter_url).await.unwrap();
@@ -222,6 +227,7 @@ impl TestApp {
         });
         Some(TestApp {
             db,
+            state,
             clock,
             base: format!("http://{addr}"),
             stop: Some(stop),

@@ -6,6 +6,7 @@ mod helpers;
 mod bad_input;
 mod cli;
 mod entries;
+mod handovers;
 mod i18n;
 mod operations;
 mod sessions;
