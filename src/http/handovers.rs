@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::AppState;
 use crate::access;
-use crate::domain::account::User;
+use crate::domain::account::{Team, User};
 use crate::domain::entry::Entry;
 use crate::domain::handover::{self, Action, Handover, NewHandover};
 use crate::domain::roles::Role;
@@ -24,6 +24,8 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(create_handover, entry_handovers))
         .routes(routes!(team_inbox))
+        .routes(routes!(all_handovers))
+        .routes(routes!(list_teams))
         .routes(routes!(get_handover))
         .routes(routes!(acknowledge))
         .routes(routes!(mark_done))
@@ -145,23 +147,54 @@ async fn team_inbox(
             user.username
         )));
     }
-    let open_only = match query.state.as_deref() {
-        None | Some("open") => true,
-        Some("all") => false,
-        Some(other) => {
-            return Err(AppError::validation(
-                "state",
-                format!("unknown state filter {other:?}; use open or all"),
-            ));
-        }
-    };
     let filter = HandoverFilter {
         team: Some(team),
-        open_only,
+        open_only: open_only(query.state.as_deref())?,
         limit: 500,
         ..HandoverFilter::default()
     };
     Ok(Json(state.store.list_handovers(&filter).await?))
+}
+
+/// Every team's handovers, for the desk's "pending handovers" view and the supervisor.
+#[utoipa::path(get, path = "/api/v1/handovers", tag = "handovers", params(InboxQuery),
+    responses(
+        (status = 200, description = "Open handovers first, by due time", body = Vec<Handover>),
+        (status = 403, description = "Not a desk role", body = ErrorBody),
+    ))]
+async fn all_handovers(
+    State(state): State<AppState>,
+    session: CurrentSession,
+    ApiQuery(query): ApiQuery<InboxQuery>,
+) -> Result<Json<Vec<Handover>>> {
+    require_desk(&session.user)?;
+    let filter = HandoverFilter {
+        open_only: open_only(query.state.as_deref())?,
+        limit: 500,
+        ..HandoverFilter::default()
+    };
+    Ok(Json(state.store.list_handovers(&filter).await?))
+}
+
+/// The daytime teams with their names in Finnish, Swedish and English.
+#[utoipa::path(get, path = "/api/v1/teams", tag = "handovers",
+    responses((status = 200, description = "The teams", body = Vec<Team>)))]
+async fn list_teams(
+    State(state): State<AppState>,
+    _session: CurrentSession,
+) -> Result<Json<Vec<Team>>> {
+    Ok(Json(state.store.list_teams().await?))
+}
+
+fn open_only(filter: Option<&str>) -> Result<bool> {
+    match filter {
+        None | Some("open") => Ok(true),
+        Some("all") => Ok(false),
+        Some(other) => Err(AppError::validation(
+            "state",
+            format!("unknown state filter {other:?}; use open or all"),
+        )),
+    }
 }
 
 #[derive(Debug, Serialize, ToSchema)]

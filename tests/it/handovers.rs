@@ -307,6 +307,34 @@ async fn a_team_sees_only_its_own_handovers(backend: Backend) {
             .all(|r| r.result == paivystys::store::AccessResult::Refused)
     );
 
+    let teams: Vec<Value> = adults
+        .get("/api/v1/teams")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(teams.len(), 7);
+    assert_eq!(
+        adults
+            .get("/api/v1/handovers")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        403
+    );
+    let everything: Vec<Value> = night
+        .get("/api/v1/handovers")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(everything.len(), 1, "the desk sees every team's handovers");
+
     let mut ws = adults.ws().await;
     ws.subscribe("team:child_welfare", 0).await;
     assert_eq!(ws.next().await["code"], "forbidden");
