@@ -10,7 +10,12 @@ use clap::{Parser, Subcommand};
 use crate::AppState;
 use crate::auth::password;
 use crate::config::Settings;
-use crate::domain::account::{NewUser, validate_password, validate_role_team, validate_username};
+use chrono_tz::Europe::Helsinki;
+
+use crate::domain::account::{
+    NewUser, validate_password, validate_role_team, validate_team_key, validate_username,
+};
+use crate::domain::calendar::{OfficeHours, Rule};
 use crate::domain::clock::{Clock, SystemClock};
 use crate::domain::roles::Role;
 use crate::error::{AppError, Result};
@@ -49,6 +54,35 @@ pub enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// The Finnish working-day calendar (Helsinki time).
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CalendarCommand {
+    /// The holidays and other closed days of a year (not plain weekends), one a line:
+    /// `YYYY-MM-DD<TAB>name`.
+    Holidays {
+        year: i32,
+        /// A team key (closed days are county-wide; the key is checked).
+        #[arg(long)]
+        team: Option<String>,
+    },
+    /// The due instant of a deadline rule, RFC 3339 with the Helsinki offset.
+    Due {
+        /// When the clock starts (RFC 3339, e.g. 2025-12-23T10:00:00+02:00).
+        #[arg(long)]
+        from: String,
+        /// next-working-day, working-days:N or months:N
+        #[arg(long)]
+        rule: String,
+        /// Use this team's office hours (default Monday–Friday 08:00–16:00).
+        #[arg(long)]
+        team: Option<String>,
     },
 }
 
@@ -131,6 +165,52 @@ pub async fn run(cli: Cli, mut settings: Settings) -> Result<()> {
             }
             let password = read_password(std::io::stdin().lock())?;
             add_user(&settings, username, role, team, display_name, password).await
+        }
+        Command::Calendar { command } => {
+            for line in calendar_command(&settings, command)? {
+                println!("{line}");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The lines `paivystys calendar …` prints.
+fn calendar_command(settings: &Settings, command: CalendarCommand) -> Result<Vec<String>> {
+    let calendar = settings.calendar.calendar();
+    match command {
+        CalendarCommand::Holidays { year, team } => {
+            if let Some(key) = &team {
+                validate_team_key(key)?;
+            }
+            if !(1583..=9999).contains(&year) {
+                return Err(AppError::validation(
+                    "year",
+                    "a Gregorian year from 1583 to 9999",
+                ));
+            }
+            Ok(calendar
+                .holidays(year)
+                .into_iter()
+                .map(|h| format!("{}\t{}", h.date.format("%Y-%m-%d"), h.name_fi))
+                .collect())
+        }
+        CalendarCommand::Due { from, rule, team } => {
+            let from = chrono::DateTime::parse_from_rfc3339(&from)
+                .map_err(|e| AppError::validation("from", format!("not RFC 3339: {e}")))?
+                .with_timezone(&chrono::Utc);
+            let rule: Rule = rule.parse().map_err(|e| AppError::validation("rule", e))?;
+            let hours = match &team {
+                Some(key) => {
+                    validate_team_key(key)?;
+                    settings.calendar.office_hours(key)
+                }
+                None => OfficeHours::standard(),
+            };
+            let due = calendar.due(rule, from, &hours).with_timezone(&Helsinki);
+            Ok(vec![
+                due.to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+            ])
         }
     }
 }
@@ -242,6 +322,76 @@ async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn run_calendar(command: CalendarCommand) -> Result<Vec<String>> {
+        calendar_command(&Settings::default(), command)
+    }
+
+    fn due(from: &str, rule: &str) -> String {
+        run_calendar(CalendarCommand::Due {
+            from: from.into(),
+            rule: rule.into(),
+            team: None,
+        })
+        .unwrap()
+        .remove(0)
+    }
+
+    #[test]
+    fn calendar_due_prints_the_helsinki_instant() {
+        // The THL handbook's child welfare examples (LsL § 26).
+        assert_eq!(
+            due("2025-12-23T10:00:00+02:00", "working-days:7"),
+            "2026-01-08T23:59:59+02:00"
+        );
+        assert_eq!(
+            due("2026-03-31T10:00:00+03:00", "working-days:7"),
+            "2026-04-13T23:59:59+03:00"
+        );
+        // Friday evening → Monday at the end of office hours.
+        assert_eq!(
+            due("2026-11-20T21:00:00+02:00", "next-working-day"),
+            "2026-11-23T16:00:00+02:00"
+        );
+        for (from, rule) in [
+            ("yesterday", "next-working-day"),
+            ("2026-11-20T21:00:00+02:00", "soon"),
+            ("2026-11-20T21:00:00+02:00", "working-days:0"),
+        ] {
+            assert!(
+                run_calendar(CalendarCommand::Due {
+                    from: from.into(),
+                    rule: rule.into(),
+                    team: None
+                })
+                .is_err(),
+                "{from} {rule}"
+            );
+        }
+    }
+
+    #[test]
+    fn calendar_holidays_lists_closed_days_tab_separated() {
+        let lines = run_calendar(CalendarCommand::Holidays {
+            year: 2026,
+            team: None,
+        })
+        .unwrap();
+        assert_eq!(lines.first().unwrap(), "2026-01-01\tUudenvuodenpäivä");
+        assert!(lines.contains(&"2026-06-19\tJuhannusaatto".to_owned()));
+        assert!(lines.contains(&"2026-12-24\tJouluaatto".to_owned()));
+        assert!(!lines.iter().any(|l| l.starts_with("2026-12-31")));
+        let mut sorted = lines.clone();
+        sorted.sort();
+        assert_eq!(lines, sorted, "in date order");
+        assert!(
+            run_calendar(CalendarCommand::Holidays {
+                year: 1200,
+                team: None
+            })
+            .is_err()
+        );
+    }
 
     #[test]
     fn password_comes_from_the_first_line_only() {
