@@ -117,6 +117,9 @@ pub enum UserCommand {
         /// Name shown to colleagues (defaults to the username).
         #[arg(long)]
         display_name: Option<String>,
+        /// The team's lead: told when a handover stays unacknowledged past its due time.
+        #[arg(long, requires = "team")]
+        lead: bool,
         /// Read the password from standard input (never from the command line, where
         /// other users could see it in the process list).
         #[arg(long)]
@@ -154,6 +157,7 @@ pub async fn run(cli: Cli, mut settings: Settings) -> Result<()> {
                     role,
                     team,
                     display_name,
+                    lead,
                     password_stdin,
                 },
         } => {
@@ -164,7 +168,14 @@ pub async fn run(cli: Cli, mut settings: Settings) -> Result<()> {
                 ));
             }
             let password = read_password(std::io::stdin().lock())?;
-            add_user(&settings, username, role, team, display_name, password).await
+            let account = Account {
+                username,
+                role,
+                team,
+                display_name,
+                lead,
+            };
+            add_user(&settings, account, password).await
         }
         Command::Calendar { command } => {
             for line in calendar_command(&settings, command)? {
@@ -238,14 +249,23 @@ async fn serve(settings: Settings, demo: bool, force_demo: bool) -> Result<()> {
     crate::serve_with_listener(state, listener, shutdown_signal()).await
 }
 
-async fn add_user(
-    settings: &Settings,
+/// What `user add` was told about the new account.
+struct Account {
     username: String,
     role: String,
     team: Option<String>,
     display_name: Option<String>,
-    password: String,
-) -> Result<()> {
+    lead: bool,
+}
+
+async fn add_user(settings: &Settings, account: Account, password: String) -> Result<()> {
+    let Account {
+        username,
+        role,
+        team,
+        display_name,
+        lead,
+    } = account;
     validate_username(&username)?;
     let role: Role = role.parse()?;
     validate_role_team(role, team.as_deref())?;
@@ -272,6 +292,7 @@ async fn add_user(
                 username,
                 role,
                 team,
+                lead,
                 password_hash: password::hash(password).await?,
             },
             SystemClock.now(),

@@ -83,6 +83,8 @@ pub struct CalendarSettings {
     pub office_hours: HashMap<String, OfficeHours>,
     /// How often the overdue timer looks for unacknowledged handovers.
     pub overdue_check_secs: Option<u64>,
+    /// How long a handover may stay overdue before the team's lead is told (default 120).
+    pub escalate_after_minutes: Option<u32>,
 }
 
 impl CalendarSettings {

@@ -118,6 +118,8 @@ pub async fn seed(store: &dyn Store, clock: &dyn Clock) -> Result<Vec<DemoAccoun
                         display_name: display_name.into(),
                         role,
                         team: team.map(str::to_owned),
+                        // The demo team account leads its team, so escalations have a reader.
+                        lead: role == Role::Team,
                         password_hash: hash,
                     },
                     clock.now(),

@@ -36,6 +36,8 @@ pub struct NewUser {
     pub display_name: String,
     pub role: Role,
     pub team: Option<String>,
+    /// The team's lead, told when a handover stays unacknowledged (team users only).
+    pub lead: bool,
     pub password_hash: String,
 }
 

@@ -94,6 +94,12 @@ pub struct Handover {
     pub done_by: Option<Person>,
     /// When it was found unacknowledged past its due time.
     pub overdue_at: Option<DateTime<Utc>>,
+    /// When the team's lead was told it is still unacknowledged.
+    #[serde(default)]
+    pub escalated_at: Option<DateTime<Utc>>,
+    /// The leads it was escalated to.
+    #[serde(default)]
+    pub escalated_to: Vec<Person>,
     pub forwarded_to: Option<String>,
     /// Why it was forwarded, or the question sent back to the desk.
     pub reason: Option<String>,
@@ -192,6 +198,8 @@ impl NewHandover {
             done_at: None,
             done_by: None,
             overdue_at: None,
+            escalated_at: None,
+            escalated_to: Vec::new(),
             forwarded_to: None,
             reason: None,
             forwarded_from: None,
@@ -336,6 +344,8 @@ pub fn forwarded_copy(
         done_at: None,
         done_by: None,
         overdue_at: None,
+        escalated_at: None,
+        escalated_to: Vec::new(),
         forwarded_to: None,
         reason: None,
         forwarded_from: Some(from.id),
@@ -353,6 +363,27 @@ pub fn mark_overdue(current: &Handover, now: DateTime<Utc>) -> Option<Handover> 
     }
     let mut next = current.clone();
     next.overdue_at = Some(now);
+    next.version += 1;
+    Some(next)
+}
+
+/// Escalates a handover that has stayed overdue (still pending) for `delay`, naming the
+/// team's leads; `None` when it is not yet time, or already done.
+pub fn escalate(
+    current: &Handover,
+    leads: &[Person],
+    now: DateTime<Utc>,
+    delay: chrono::Duration,
+) -> Option<Handover> {
+    let due = current.state == HandoverState::Pending
+        && current.escalated_at.is_none()
+        && current.overdue_at.is_some_and(|t| now >= t + delay);
+    if !due {
+        return None;
+    }
+    let mut next = current.clone();
+    next.escalated_at = Some(now);
+    next.escalated_to = leads.to_vec();
     next.version += 1;
     Some(next)
 }

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::AppState;
+use crate::domain::entry::Person;
 use crate::domain::handover;
 use crate::store::{HandoverFilter, Updated};
 
@@ -31,7 +32,7 @@ async fn watch_overdue_handovers(state: AppState) {
         tokio::select! {
             _ = state.shutdown.cancelled() => return,
             _ = tick.tick() => {
-                if let Err(err) = mark_overdue_handovers(&state).await {
+                if let Err(err) = check_handover_deadlines(&state).await {
                     tracing::warn!(error = %err, "overdue check failed");
                 }
             }
@@ -39,9 +40,65 @@ async fn watch_overdue_handovers(state: AppState) {
     }
 }
 
-/// Marks every pending handover past its due time overdue, once, with a `handover.overdue`
-/// event to the desk and the team. Returns how many it marked.
-pub async fn mark_overdue_handovers(state: &AppState) -> crate::error::Result<usize> {
+/// How long a handover may stay overdue before its team's lead is told, unless configured.
+const ESCALATE_AFTER_MINUTES: u32 = 120;
+
+/// What one deadline check did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct DeadlineCheck {
+    pub overdue: usize,
+    pub escalated: usize,
+}
+
+/// Marks pending handovers past their due time overdue (once, with a `handover.overdue`
+/// event), and escalates those overdue for longer than the configured delay to the team's
+/// leads (`handover.escalated`). Both go to the desk and the team stream.
+pub async fn check_handover_deadlines(state: &AppState) -> crate::error::Result<DeadlineCheck> {
+    Ok(DeadlineCheck {
+        overdue: mark_overdue_handovers(state).await?,
+        escalated: escalate_overdue_handovers(state).await?,
+    })
+}
+
+async fn escalate_overdue_handovers(state: &AppState) -> crate::error::Result<usize> {
+    let now = state.clock.now();
+    let delay = chrono::Duration::minutes(i64::from(
+        state
+            .settings
+            .calendar
+            .escalate_after_minutes
+            .unwrap_or(ESCALATE_AFTER_MINUTES),
+    ));
+    let filter = HandoverFilter {
+        unescalated_overdue_since: Some(now - delay),
+        limit: 500,
+        ..HandoverFilter::default()
+    };
+    let mut escalated = 0;
+    for handover in state.store.list_handovers(&filter).await? {
+        let leads: Vec<Person> = state
+            .store
+            .team_leads(&handover.team)
+            .await?
+            .iter()
+            .map(Person::from)
+            .collect();
+        let Some(next) = handover::escalate(&handover, &leads, now, delay) else {
+            continue;
+        };
+        let events = handover::events(&next, "handover.escalated");
+        if let Updated::Saved = state
+            .store
+            .update_handover(&next, None, &events, now)
+            .await?
+        {
+            escalated += 1;
+        }
+    }
+    Ok(escalated)
+}
+
+async fn mark_overdue_handovers(state: &AppState) -> crate::error::Result<usize> {
     let now = state.clock.now();
     let filter = HandoverFilter {
         unmarked_overdue_at: Some(now),

@@ -103,6 +103,8 @@ pub struct HandoverFilter {
     pub open_only: bool,
     /// Only pending ones past this due time that are not yet marked overdue.
     pub unmarked_overdue_at: Option<DateTime<Utc>>,
+    /// Only pending ones overdue since this instant (or earlier) and not yet escalated.
+    pub unescalated_overdue_since: Option<DateTime<Utc>>,
     pub limit: i64,
 }
 
@@ -121,6 +123,8 @@ pub trait Store: Send + Sync + 'static {
     async fn create_user(&self, user: &NewUser, at: DateTime<Utc>) -> Result<User>;
     /// Returns false when no such user exists.
     async fn set_password(&self, username: &str, password_hash: &str) -> Result<bool>;
+    /// The active leads of a team.
+    async fn team_leads(&self, team: &str) -> Result<Vec<User>>;
     /// The active user and their password hash, for login.
     async fn find_credentials(&self, username: &str) -> Result<Option<(User, String)>>;
 

@@ -231,14 +231,14 @@ macro_rules! bind_entry {
 pub(crate) use bind_entry;
 
 pub(super) const HANDOVER_INSERT: &str = "INSERT INTO handovers (id, entry_id, team_key, state, \
-     due_at, overdue_at, created_at, version, body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-     ON CONFLICT (id) DO NOTHING";
+     due_at, overdue_at, created_at, version, body, escalated_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (id) DO NOTHING";
 
 pub(super) const HANDOVER_UPDATE: &str = "UPDATE handovers SET entry_id = $2, team_key = $3, \
-     state = $4, due_at = $5, overdue_at = $6, created_at = $7, version = $8, body = $9 \
-     WHERE id = $1 AND version = $10";
+     state = $4, due_at = $5, overdue_at = $6, created_at = $7, version = $8, body = $9, \
+     escalated_at = $10 WHERE id = $1 AND version = $11";
 
-/// Binds a handover's 9 columns in the order of `HANDOVER_INSERT` and `HANDOVER_UPDATE`.
+/// Binds a handover's 10 columns in the order of `HANDOVER_INSERT` and `HANDOVER_UPDATE`.
 macro_rules! bind_handover {
     ($query:expr, $handover:expr, $body:expr) => {
         $query
@@ -251,6 +251,7 @@ macro_rules! bind_handover {
             .bind($handover.created_at)
             .bind($handover.version)
             .bind($body)
+            .bind($handover.escalated_at)
     };
 }
 
@@ -377,8 +378,8 @@ macro_rules! impl_store {
                 at: chrono::DateTime<chrono::Utc>,
             ) -> $crate::error::Result<$crate::domain::account::User> {
                 let id: i64 = sqlx::query_scalar(
-                    "INSERT INTO users (username, display_name, role, team_key, password_hash, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                    "INSERT INTO users (username, display_name, role, team_key, password_hash, created_at, is_lead) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
                 )
                 .bind(&user.username)
                 .bind(&user.display_name)
@@ -386,6 +387,7 @@ macro_rules! impl_store {
                 .bind(&user.team)
                 .bind(&user.password_hash)
                 .bind(at)
+                .bind(user.lead)
                 .fetch_one(self.writer())
                 .await
                 .map_err(|e| {
@@ -429,6 +431,21 @@ macro_rules! impl_store {
                 .fetch_optional(self.reader())
                 .await?;
                 row.map(|r| Ok((r.user.try_into()?, r.password_hash))).transpose()
+            }
+
+            async fn team_leads(
+                &self,
+                team: &str,
+            ) -> $crate::error::Result<Vec<$crate::domain::account::User>> {
+                let rows: Vec<$crate::store::sql::UserRow> = sqlx::query_as(&format!(
+                    "SELECT {} FROM users u WHERE u.team_key = $1 AND u.is_lead AND u.active \
+                     ORDER BY u.display_name",
+                    $crate::store::sql::USER_COLUMNS
+                ))
+                .bind(team)
+                .fetch_all(self.reader())
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
             }
 
             async fn create_session(
@@ -772,6 +789,11 @@ macro_rules! impl_store {
                     query
                         .push(" AND state = 'pending' AND overdue_at IS NULL AND due_at < ")
                         .push_bind(now);
+                }
+                if let Some(before) = filter.unescalated_overdue_since {
+                    query
+                        .push(" AND state = 'pending' AND escalated_at IS NULL AND overdue_at <= ")
+                        .push_bind(before);
                 }
                 query
                     .push(

@@ -520,27 +520,13 @@ async fn unacknowledged_handovers_turn_overdue_once(backend: Backend) {
     )
     .await;
 
+    let check = || paivystys::jobs::check_handover_deadlines(&app.state);
+    let counts = |overdue, escalated| paivystys::jobs::DeadlineCheck { overdue, escalated };
     app.clock.set(helsinki(2026, 11, 23, 15, 59));
-    assert_eq!(
-        paivystys::jobs::mark_overdue_handovers(&app.state)
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(check().await.unwrap(), counts(0, 0));
     app.clock.set(helsinki(2026, 11, 23, 16, 1));
-    assert_eq!(
-        paivystys::jobs::mark_overdue_handovers(&app.state)
-            .await
-            .unwrap(),
-        1
-    );
-    assert_eq!(
-        paivystys::jobs::mark_overdue_handovers(&app.state)
-            .await
-            .unwrap(),
-        0,
-        "once"
-    );
+    assert_eq!(check().await.unwrap(), counts(1, 0));
+    assert_eq!(check().await.unwrap(), counts(0, 0), "once");
 
     // The night worker's session has long expired; the supervisor looks.
     let supervisor = app.user("sirpa", Role::Supervisor, None).await;
@@ -574,4 +560,25 @@ async fn unacknowledged_handovers_turn_overdue_once(backend: Backend) {
         .filter(|e| e.kind == "handover.overdue")
         .count();
     assert_eq!(desk_overdue, 1, "the desk supervisor sees it too");
+
+    // Two hours later, still unacknowledged: the team's lead is told.
+    app.db.add_lead("aila", "adults").await;
+    app.clock.set(helsinki(2026, 11, 23, 18, 0));
+    assert_eq!(check().await.unwrap(), counts(0, 0), "not yet two hours");
+    app.clock.set(helsinki(2026, 11, 23, 18, 2));
+    assert_eq!(check().await.unwrap(), counts(0, 1));
+    assert_eq!(check().await.unwrap(), counts(0, 0), "once");
+    let escalated = app
+        .db
+        .store
+        .events_since("team:adults", 0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|e| e.kind == "handover.escalated")
+        .expect("an escalation event");
+    assert_eq!(
+        escalated.data["handover"]["escalated_to"][0]["name"],
+        "aila"
+    );
 }

@@ -113,7 +113,23 @@ impl TestDb {
         }
     }
 
+    /// A team user who leads the team (told of escalations).
+    pub async fn add_lead(&self, username: &str, team: &str) -> String {
+        self.add_account(username, Role::Team, Some(team), true)
+            .await
+    }
+
     pub async fn add_user(&self, username: &str, role: Role, team: Option<&str>) -> String {
+        self.add_account(username, role, team, false).await
+    }
+
+    async fn add_account(
+        &self,
+        username: &str,
+        role: Role,
+        team: Option<&str>,
+        lead: bool,
+    ) -> String {
         if let Some(key) = team {
             paivystys::demo::seed_teams(self.store.as_ref())
                 .await
@@ -131,6 +147,7 @@ impl TestDb {
                     display_name: username.into(),
                     role,
                     team: team.map(str::to_owned),
+                    lead,
                     password_hash: password::hash_blocking(&secret).unwrap(),
                 },
                 Utc::now(),

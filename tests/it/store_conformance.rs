@@ -156,6 +156,7 @@ async fn accounts_enforce_unique_names_and_team_membership(backend: Backend) {
         display_name: format!("{username} display"),
         role,
         team: team.map(str::to_owned),
+        lead: role == Role::Team,
         password_hash: "$argon2id$placeholder".into(),
     };
     let now = Utc::now();
