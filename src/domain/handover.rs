@@ -3,7 +3,8 @@
 //! Finnish working-day calendar. Nothing is dropped silently: every handover stays until the
 //! team marks it done or passes it on, and an unacknowledged one turns overdue.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, TimeZone, Utc};
+use chrono_tz::Europe::Helsinki;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -401,6 +402,24 @@ impl Handover {
     }
 }
 
+/// Where a team's morning digest starts: the close of its office hours on the last working
+/// day before `now` (everything handed over since the team last went home).
+pub fn digest_since(calendar: &Calendar, hours: &OfficeHours, now: DateTime<Utc>) -> DateTime<Utc> {
+    let today = now.with_timezone(&Helsinki).date_naive();
+    (0..60)
+        .map(|back| today - chrono::Duration::days(back))
+        .filter(|day| calendar.is_working_day(*day))
+        .filter_map(|day| {
+            let (_, close) = hours.hours_on(day.weekday())?;
+            let local = Helsinki
+                .from_local_datetime(&day.and_time(close))
+                .earliest()?;
+            Some(local.with_timezone(&Utc))
+        })
+        .find(|closed| *closed <= now)
+        .unwrap_or(now - chrono::Duration::days(1))
+}
+
 /// A handover's change goes to both the desk and the team's inbox stream.
 pub fn events(handover: &Handover, kind: &str) -> Vec<NewEvent> {
     let data = serde_json::json!({ "handover": handover.summary() });
@@ -408,4 +427,44 @@ pub fn events(handover: &Handover, kind: &str) -> Vec<NewEvent> {
         NewEvent::new(StreamName::Desk, kind, data.clone()),
         NewEvent::new(StreamName::Team(handover.team.clone()), kind, data),
     ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn helsinki(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+        Helsinki
+            .with_ymd_and_hms(y, mo, d, h, mi, 0)
+            .single()
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    #[test]
+    fn the_digest_starts_at_the_last_office_close() {
+        let calendar = Calendar::finnish();
+        let hours = OfficeHours::standard();
+        let since = |now| digest_since(&calendar, &hours, now);
+        // Tuesday morning: since Monday 16:00.
+        assert_eq!(
+            since(helsinki(2026, 11, 24, 7, 45)),
+            helsinki(2026, 11, 23, 16, 0)
+        );
+        // Monday morning: since Friday 16:00.
+        assert_eq!(
+            since(helsinki(2026, 11, 23, 7, 45)),
+            helsinki(2026, 11, 20, 16, 0)
+        );
+        // The Tuesday after Easter: since Maundy Thursday 16:00.
+        assert_eq!(
+            since(helsinki(2026, 4, 7, 7, 45)),
+            helsinki(2026, 4, 2, 16, 0)
+        );
+        // Late in the afternoon, after today's close: since today 16:00.
+        assert_eq!(
+            since(helsinki(2026, 11, 24, 17, 0)),
+            helsinki(2026, 11, 24, 16, 0)
+        );
+    }
 }

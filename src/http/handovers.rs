@@ -4,6 +4,10 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use chrono_tz::Europe::Helsinki;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -13,7 +17,7 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::access;
 use crate::domain::account::{Team, User};
-use crate::domain::entry::Entry;
+use crate::domain::entry::{Entry, Subject};
 use crate::domain::handover::{self, Action, Handover, NewHandover};
 use crate::domain::roles::Role;
 use crate::error::{AppError, ErrorBody, Result};
@@ -25,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(create_handover, entry_handovers))
         .routes(routes!(team_inbox))
         .routes(routes!(all_handovers))
+        .routes(routes!(team_digest))
         .routes(routes!(list_teams))
         .routes(routes!(get_handover))
         .routes(routes!(acknowledge))
@@ -32,6 +37,23 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(forward))
         .routes(routes!(return_to_desk))
         .routes(routes!(answer))
+}
+
+/// A team's inbox and digest: its own members, and the desk.
+fn require_team_reader(user: &User, team: &str) -> Result<()> {
+    let allowed = match user.role {
+        Role::Oncall | Role::Supervisor => true,
+        Role::Team => user.team.as_deref() == Some(team),
+        Role::Shelter | Role::Admin => false,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden(format!(
+            "{} may not read the handovers of {team}",
+            user.username
+        )))
+    }
 }
 
 fn require_desk(user: &User) -> Result<()> {
@@ -135,18 +157,7 @@ async fn team_inbox(
     ApiPath(team): ApiPath<String>,
     ApiQuery(query): ApiQuery<InboxQuery>,
 ) -> Result<Json<Vec<Handover>>> {
-    let user = &session.user;
-    let allowed = match user.role {
-        Role::Oncall | Role::Supervisor => true,
-        Role::Team => user.team.as_deref() == Some(team.as_str()),
-        Role::Shelter | Role::Admin => false,
-    };
-    if !allowed {
-        return Err(AppError::Forbidden(format!(
-            "{} may not read the inbox of {team}",
-            user.username
-        )));
-    }
+    require_team_reader(&session.user, &team)?;
     let filter = HandoverFilter {
         team: Some(team),
         open_only: open_only(query.state.as_deref())?,
@@ -184,6 +195,156 @@ async fn list_teams(
     _session: CurrentSession,
 ) -> Result<Json<Vec<Team>>> {
     Ok(Json(state.store.list_teams().await?))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DigestQuery {
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Digest {
+    pub team: String,
+    /// The close of the team's office hours on its last working day: the digest holds
+    /// everything handed over since.
+    pub since: DateTime<Utc>,
+    pub generated_at: DateTime<Utc>,
+    pub items: Vec<HandoverWithEntry>,
+}
+
+/// The morning digest: everything handed over to the team since its office last closed,
+/// with the night's entries, as JSON or CSV. An export: logged for named clients.
+#[utoipa::path(get, path = "/api/v1/teams/{key}/digest", tag = "handovers",
+    params(("key" = String, Path), DigestQuery),
+    responses(
+        (status = 200, description = "The digest", body = Digest),
+        (status = 403, description = "Another team's digest", body = ErrorBody),
+    ))]
+async fn team_digest(
+    State(state): State<AppState>,
+    session: CurrentSession,
+    ApiPath(team): ApiPath<String>,
+    ApiQuery(query): ApiQuery<DigestQuery>,
+) -> Result<Response> {
+    require_team_reader(&session.user, &team)?;
+    let csv = match query.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(other) => {
+            return Err(AppError::validation(
+                "format",
+                format!("unknown format {other:?}; use json or csv"),
+            ));
+        }
+    };
+    let now = state.clock.now();
+    let since = handover::digest_since(&state.calendar, &state.office_hours(&team), now);
+    let filter = HandoverFilter {
+        team: Some(team.clone()),
+        created_since: Some(since),
+        limit: 1000,
+        ..HandoverFilter::default()
+    };
+    let mut items = Vec::new();
+    for handover in state.store.list_handovers(&filter).await? {
+        let Some(entry) = state.store.get_entry(handover.entry_id).await? else {
+            continue;
+        };
+        if entry.subject.is_identified() {
+            access::record(
+                &state,
+                &session.user,
+                AccessAction::Export,
+                "entry",
+                &entry.id.to_string(),
+                AccessResult::Allowed,
+            )
+            .await?;
+        }
+        items.push(HandoverWithEntry { handover, entry });
+    }
+    items.sort_by_key(|i| i.handover.created_at);
+    let digest = Digest {
+        team,
+        since,
+        generated_at: now,
+        items,
+    };
+    if csv {
+        let body = digest_csv(&digest)?;
+        let filename = format!(
+            "attachment; filename=\"digest-{}-{}.csv\"",
+            digest.team,
+            now.with_timezone(&Helsinki).format("%Y-%m-%d")
+        );
+        return Ok((
+            [
+                (CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+                (CONTENT_DISPOSITION, filename),
+            ],
+            body,
+        )
+            .into_response());
+    }
+    Ok(Json(digest).into_response())
+}
+
+/// One row per handover, times in Helsinki time, for a spreadsheet or the morning meeting.
+fn digest_csv(digest: &Digest) -> Result<String> {
+    let local = |t: DateTime<Utc>| {
+        t.with_timezone(&Helsinki)
+            .format("%Y-%m-%d %H:%M")
+            .to_string()
+    };
+    let mut out = csv::Writer::from_writer(Vec::new());
+    let csv_error = |e: csv::Error| AppError::Internal(format!("CSV: {e}"));
+    out.write_record([
+        "handed_over",
+        "due",
+        "legal_due",
+        "urgent",
+        "state",
+        "by",
+        "channel",
+        "category",
+        "urgency",
+        "subject",
+        "summary",
+        "note",
+    ])
+    .map_err(csv_error)?;
+    for item in &digest.items {
+        let (h, e) = (&item.handover, &item.entry);
+        let subject = match &e.subject {
+            Subject::Anonymous(a) => a.alias.clone(),
+            Subject::Identified(p) => match p.birth_date {
+                Some(born) => format!("{} ({born})", p.name),
+                None => p.name.clone(),
+            },
+        };
+        out.write_record([
+            local(h.created_at),
+            local(h.due_at),
+            h.legal_due_at.map(local).unwrap_or_default(),
+            if h.urgent { "yes" } else { "no" }.to_owned(),
+            h.state.as_str().to_owned(),
+            h.created_by.name.clone(),
+            e.channel.as_str().to_owned(),
+            e.category.as_str().to_owned(),
+            e.urgency.as_str().to_owned(),
+            subject,
+            e.summary.clone(),
+            h.note.clone(),
+        ])
+        .map_err(csv_error)?;
+    }
+    let bytes = out
+        .into_inner()
+        .map_err(|e| AppError::Internal(format!("CSV: {e}")))?;
+    String::from_utf8(bytes).map_err(|e| AppError::Internal(format!("CSV: {e}")))
 }
 
 fn open_only(filter: Option<&str>) -> Result<bool> {

@@ -103,6 +103,8 @@ pub struct HandoverFilter {
     pub open_only: bool,
     /// Only pending ones past this due time that are not yet marked overdue.
     pub unmarked_overdue_at: Option<DateTime<Utc>>,
+    /// Only those handed over at or after this instant.
+    pub created_since: Option<DateTime<Utc>>,
     /// Only pending ones overdue since this instant (or earlier) and not yet escalated.
     pub unescalated_overdue_since: Option<DateTime<Utc>>,
     pub limit: i64,

@@ -790,6 +790,9 @@ macro_rules! impl_store {
                         .push(" AND state = 'pending' AND overdue_at IS NULL AND due_at < ")
                         .push_bind(now);
                 }
+                if let Some(since) = filter.created_since {
+                    query.push(" AND created_at >= ").push_bind(since);
+                }
                 if let Some(before) = filter.unescalated_overdue_since {
                     query
                         .push(" AND state = 'pending' AND escalated_at IS NULL AND overdue_at <= ")

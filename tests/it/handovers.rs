@@ -17,6 +17,7 @@ on_both_backends!(
     a_team_sees_only_its_own_handovers,
     the_team_acknowledges_forwards_and_asks_the_desk,
     unacknowledged_handovers_turn_overdue_once,
+    the_morning_digest_holds_what_came_since_the_office_closed,
 );
 
 /// Helsinki wall time as UTC.
@@ -581,4 +582,129 @@ async fn unacknowledged_handovers_turn_overdue_once(backend: Backend) {
         escalated.data["handover"]["escalated_to"][0]["name"],
         "aila"
     );
+}
+
+async fn the_morning_digest_holds_what_came_since_the_office_closed(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    app.clock.set(helsinki(2026, 11, 23, 15, 0)); // Monday afternoon, office still open
+    let day = app.user("olli", Role::Oncall, None).await;
+    let id = entry(&day, "child_welfare").await;
+    hand_over(
+        &day,
+        &id,
+        json!({"team": "child_welfare", "note": "Iltapäivän asia."}),
+    )
+    .await;
+
+    app.clock.set(helsinki(2026, 11, 23, 21, 0));
+    let night = app.user("pekka", Role::Oncall, None).await;
+    let first = entry(&night, "child_welfare").await;
+    hand_over(
+        &night,
+        &first,
+        json!({"team": "child_welfare", "note": "Illan ilmoitus, soita äidille."}),
+    )
+    .await;
+    app.clock.set(helsinki(2026, 11, 24, 2, 30));
+    let response = night
+        .write(Method::POST, "/api/v1/entries")
+        .json(&json!({
+            "channel": "police_request", "category": "child_welfare", "urgency": "urgent",
+            "summary": "Virka-apu", "police": {"unit": "Partio 12", "outcome": "Lapsi turvassa"},
+            "subject": {"anonymous": false, "name": "Matti Meikäläinen", "birth_date": "2015-03-01"},
+        }))
+        .send()
+        .await
+        .unwrap();
+    let named: Value = response.json().await.unwrap();
+    let named_id = named["id"].as_str().unwrap().to_owned();
+    hand_over(
+        &night,
+        &named_id,
+        json!({"team": "child_welfare", "note": "Poliisin virka-apu, \"kiireellinen\", 2 lasta."}),
+    )
+    .await;
+
+    app.clock.set(helsinki(2026, 11, 24, 7, 45)); // Tuesday morning
+    let tiina = app.user("tiina", Role::Team, Some("child_welfare")).await;
+    let digest: Value = tiina
+        .get("/api/v1/teams/child_welfare/digest")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        due(&digest, "since"),
+        helsinki(2026, 11, 23, 16, 0),
+        "Monday's close"
+    );
+    let notes: Vec<&str> = digest["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["handover"]["note"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        notes,
+        [
+            "Illan ilmoitus, soita äidille.",
+            "Poliisin virka-apu, \"kiireellinen\", 2 lasta."
+        ]
+    );
+
+    let csv = tiina
+        .get("/api/v1/teams/child_welfare/digest?format=csv")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let text = csv.text().await.unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    assert!(lines[0].starts_with("handed_over,due,legal_due,urgent,state"));
+    assert!(
+        lines[1].starts_with("2026-11-23 21:00,2026-11-24 16:00,"),
+        "{}",
+        lines[1]
+    );
+    assert!(
+        lines[2].contains("Matti Meikäläinen (2015-03-01)")
+            && lines[2].contains("\"Poliisin virka-apu, \"\"kiireellinen\"\", 2 lasta.\""),
+        "quoted as CSV: {}",
+        lines[2]
+    );
+    let exports = app
+        .db
+        .store
+        .access_log_for("entry", &named_id)
+        .await
+        .unwrap();
+    assert!(
+        exports
+            .iter()
+            .any(|r| r.username == "tiina" && r.action == paivystys::store::AccessAction::Export),
+        "the export of a named client's entry is logged"
+    );
+    let other = app.user("aino", Role::Team, Some("adults")).await;
+    let refused = other
+        .get("/api/v1/teams/child_welfare/digest")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let bad = tiina
+        .get("/api/v1/teams/child_welfare/digest?format=pdf")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 422);
 }
