@@ -321,6 +321,20 @@ macro_rules! impl_store {
                 }
                 Ok(appended)
             }
+
+            /// Appends the events, commits the transaction, and only then wakes the hub:
+            /// the last step of every write.
+            async fn commit_with_events(
+                &self,
+                mut tx: sqlx::Transaction<'_, $db>,
+                events: &[$crate::events::NewEvent],
+                at: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::error::Result<Vec<$crate::events::Event>> {
+                let appended = Self::append_in_tx(&mut tx, events, at).await?;
+                tx.commit().await?;
+                self.hub.publish(&appended);
+                Ok(appended)
+            }
         }
 
         #[async_trait::async_trait]
@@ -513,11 +527,8 @@ macro_rules! impl_store {
                 events: &[$crate::events::NewEvent],
                 at: chrono::DateTime<chrono::Utc>,
             ) -> $crate::error::Result<Vec<$crate::events::Event>> {
-                let mut tx = self.writer().begin().await?;
-                let appended = Self::append_in_tx(&mut tx, events, at).await?;
-                tx.commit().await?;
-                self.hub.publish(&appended);
-                Ok(appended)
+                let tx = self.writer().begin().await?;
+                self.commit_with_events(tx, events, at).await
             }
 
             async fn events_since(
@@ -577,9 +588,7 @@ macro_rules! impl_store {
                     .bind(&body)
                     .execute(&mut *tx)
                     .await?;
-                let appended = Self::append_in_tx(&mut tx, events, entry.created_at).await?;
-                tx.commit().await?;
-                self.hub.publish(&appended);
+                self.commit_with_events(tx, events, entry.created_at).await?;
                 Ok($crate::store::Inserted::Created)
             }
 
@@ -617,9 +626,7 @@ macro_rules! impl_store {
                     .bind(&body)
                     .execute(&mut *tx)
                     .await?;
-                let appended = Self::append_in_tx(&mut tx, events, next.updated_at).await?;
-                tx.commit().await?;
-                self.hub.publish(&appended);
+                self.commit_with_events(tx, events, next.updated_at).await?;
                 Ok($crate::store::Updated::Saved)
             }
 
@@ -713,9 +720,7 @@ macro_rules! impl_store {
                         .ok_or_else(|| $crate::error::AppError::Internal("handover vanished".into()))?;
                     return Ok($crate::store::Inserted::Existing(Box::new(existing)));
                 }
-                let appended = Self::append_in_tx(&mut tx, events, handover.created_at).await?;
-                tx.commit().await?;
-                self.hub.publish(&appended);
+                self.commit_with_events(tx, events, handover.created_at).await?;
                 Ok($crate::store::Inserted::Created)
             }
 
@@ -754,9 +759,7 @@ macro_rules! impl_store {
                     .await
                     .map_err($crate::store::sql::handover_error)?;
                 }
-                let appended = Self::append_in_tx(&mut tx, events, at).await?;
-                tx.commit().await?;
-                self.hub.publish(&appended);
+                self.commit_with_events(tx, events, at).await?;
                 Ok($crate::store::Updated::Saved)
             }
 
