@@ -172,3 +172,47 @@ export async function entryHistory(id) {
 export async function presence() {
   return (await request('GET', '/api/v1/presence')).data || [];
 }
+
+// ---- Handovers to daytime teams ----
+
+/** The daytime teams: [{key, name_fi, name_sv, name_en}]. */
+export async function teams() {
+  return (await request('GET', '/api/v1/teams')).data || [];
+}
+
+/** The last sequence number of a stream (read before loading what the stream keeps current). */
+export async function streamHead(stream) {
+  const res = await request('GET', `/api/v1/streams/${encodeURIComponent(stream)}/events?since=0&limit=1`);
+  const head = Number.parseInt(res.headers.get('X-Stream-Head') || '0', 10);
+  return Number.isFinite(head) ? head : 0;
+}
+
+export async function createHandover(entryId, body) {
+  return (await request('POST', `/api/v1/entries/${encodeURIComponent(entryId)}/handovers`, { body })).data;
+}
+
+export async function entryHandovers(entryId) {
+  return (await request('GET', `/api/v1/entries/${encodeURIComponent(entryId)}/handovers`)).data || [];
+}
+
+/** Every team's handovers (desk roles). state: 'open' | 'all'. */
+export async function allHandovers(state = 'open') {
+  return (await request('GET', `/api/v1/handovers?state=${encodeURIComponent(state)}`)).data || [];
+}
+
+/** A team's inbox. state: 'open' | 'all'. */
+export async function teamInbox(team, state = 'open') {
+  const path = `/api/v1/teams/${encodeURIComponent(team)}/handovers?state=${encodeURIComponent(state)}`;
+  return (await request('GET', path)).data || [];
+}
+
+/** {handover, entry}: the handover with the night's full entry. */
+export async function getHandover(id) {
+  return (await request('GET', `/api/v1/handovers/${encodeURIComponent(id)}`)).data;
+}
+
+/** action: 'ack' | 'done' | 'forward' {team, reason} | 'return' {question} | 'answer' {note}. */
+export async function handoverAction(id, action, body) {
+  const path = `/api/v1/handovers/${encodeURIComponent(id)}/${encodeURIComponent(action)}`;
+  return (await request('POST', path, body === undefined ? {} : { body })).data;
+}

@@ -2,15 +2,19 @@
 //
 // Modules: api.js (HTTP, CSRF, errors) · live.js (websocket, resume, heartbeat) ·
 // outbox.js (offline queue, merge of concurrent edits) · state.js (entries, filters,
-// drafts) · board.js (rows) · tiles.js (on shift) · panel.js (side panel controller) ·
-// entry-form.js · entry-detail.js · conflict.js (dialog) · notices.js · i18n.js ·
-// model.js (keys, field comparison) · time.js (Helsinki time) · dom.js (helpers).
+// drafts) · board.js (rows) · tiles.js (on shift, handovers) · panel.js (side panel
+// controller) · entry-form.js · entry-detail.js · handover-desk.js (an entry's handovers) ·
+// handovers.js (teams, states, deadlines) · team.js (a daytime team's inbox) ·
+// conflict.js (dialog) · notices.js · i18n.js · model.js (keys, field comparison) ·
+// time.js (Helsinki time) · dom.js (helpers).
 
 import * as api from './api.js';
 import { ApiError, NetworkError } from './api.js';
 import { renderBoard, resetBoard } from './board.js';
 import { openConflictDialog, isConflictOpen } from './conflict.js';
 import { byTestId, debounce, isTypingTarget } from './dom.js';
+import { announceHandover } from './handover-desk.js';
+import { loadTeams, mergeHandover, teamName } from './handovers.js';
 import {
   applyTranslations,
   detectLanguage,
@@ -27,8 +31,18 @@ import { compareEntries } from './model.js';
 import { announce, notify } from './notices.js';
 import { Outbox } from './outbox.js';
 import * as panel from './panel.js';
-import { app, applyEntry, applySummary, matchesFilters, summaryOfQueued } from './state.js';
-import { renderPresence } from './tiles.js';
+import { app, applyEntry, applySummary, drafts, matchesFilters, summaryOfQueued } from './state.js';
+import {
+  isTeamActive,
+  renderTeam,
+  resumeTeamConsole,
+  routeTeam,
+  startTeamConsole,
+  stopTeamConsole,
+  teamHandoverSaved,
+  teamLanguageChanged,
+} from './team.js';
+import { renderHandoverTile, renderPresence } from './tiles.js';
 
 const DESK_ROLES = ['oncall', 'supervisor'];
 const SEARCH_DELAY_MS = 300;
@@ -39,6 +53,7 @@ let timers = [];
 let listToken = 0;
 let listState = 'loading'; // 'loading' | 'ready' | 'failed'
 let presenceSignature = '';
+let handoverSignature = '';
 let loggedOut = true;
 
 // ---- Views ----
@@ -48,11 +63,13 @@ function showView(name) {
   els.loginView.hidden = name !== 'login';
   els.noroleView.hidden = name !== 'norole';
   els.consoleView.hidden = name !== 'console';
-  const signedIn = name === 'console' || name === 'norole';
+  els.teamView.hidden = name !== 'team';
+  const signedIn = name === 'console' || name === 'norole' || name === 'team';
   for (const el of document.querySelectorAll('.session-only')) el.hidden = !signedIn;
-  // The connection indicator and outbox belong to the console only.
-  els.topbarStatus.hidden = name !== 'console';
+  // The connection indicator and outbox belong to the consoles only.
+  els.topbarStatus.hidden = name !== 'console' && name !== 'team';
   els.skipLink.hidden = name !== 'console';
+  els.skipInbox.hidden = name !== 'team';
 }
 
 function showLogin({ expired = false, unreachable = false } = {}) {
@@ -113,6 +130,10 @@ async function startConsole(session) {
   app.me = user;
   loggedOut = false;
   setUserInfo();
+  if (user.role === 'team' && user.team) {
+    await startTeam(resuming);
+    return;
+  }
   if (!DESK_ROLES.includes(user.role)) {
     setText(els.noroleText, 'norole.text', { role: label('role', user.role) });
     showView('norole');
@@ -137,6 +158,7 @@ async function startConsole(session) {
   app.live = new LiveConnection('desk', head, liveHandlers);
   app.live.start();
   app.outbox.flush();
+  loadHandovers();
   api.presence().then((online) => {
     if (!app.presence.length) {
       app.presence = online;
@@ -146,6 +168,66 @@ async function startConsole(session) {
   timers.push(setInterval(() => app.outbox?.count() && app.outbox.flush(), OUTBOX_POLL_MS));
   timers.push(setInterval(render, 60000));
   showNextConflict();
+}
+
+/** The team console: the inbox of the user's daytime team. */
+async function startTeam(resuming) {
+  showView('team');
+  const active = document.activeElement;
+  if (!active || active === document.body || els.loginView.contains(active)) {
+    document.getElementById('inbox-heading').focus();
+  }
+  if (resuming && app.live) {
+    app.live.start();
+    app.outbox.flush();
+    resumeTeamConsole();
+    return;
+  }
+  if (resuming) teardown();
+  const user = app.me;
+  app.outbox = new Outbox(user.id, outboxHandlers);
+  render();
+  timers.push(setInterval(() => app.outbox?.count() && app.outbox.flush(), OUTBOX_POLL_MS));
+  timers.push(setInterval(render, 60000));
+  await startTeamConsole({
+    setConnection,
+    checkSession: liveHandlers.onRepeatedFailure,
+    stillCurrent: () => !loggedOut && app.me?.id === user.id,
+  });
+}
+
+/** Every team's open handovers for the tile (live events keep them current). */
+async function loadHandovers() {
+  try {
+    const [list] = await Promise.all([api.allHandovers('open'), loadTeams().catch(() => [])]);
+    if (loggedOut || isTeamActive()) return;
+    const known = app.handovers || pendingHandoverEvents;
+    const fresh = new Map(list.map((x) => [x.id, mergeHandover(known.get(x.id), x)]));
+    // What live events told meanwhile (e.g. done, so no longer in the open list) stays.
+    for (const [id, x] of known) if (!fresh.has(id)) fresh.set(id, x);
+    pendingHandoverEvents.clear();
+    app.handovers = fresh;
+    render();
+  } catch {
+    if (!loggedOut) setTimeout(() => app.handovers || loadHandovers(), 5000);
+  }
+}
+
+/** Handover events that arrived before the tile's list did. */
+const pendingHandoverEvents = new Map();
+
+/** A handover event on the desk stream: the tile, and the open entry's section. */
+function onHandoverEvent(frame) {
+  const summary = frame.data?.handover;
+  if (!summary?.id) return;
+  const map = app.handovers || pendingHandoverEvents;
+  const old = map.get(summary.id);
+  const merged = mergeHandover(old, summary);
+  if (old && merged === old) return;
+  map.set(summary.id, merged);
+  render();
+  announceHandover(frame.kind, summary, app.entries.get(summary.entry_id));
+  panel.handoverChanged(summary);
 }
 
 /** The first list load decides where the live stream starts, so it is retried until it works. */
@@ -175,11 +257,15 @@ function teardown() {
   app.outbox = null;
   for (const timer of timers) clearInterval(timer);
   timers = [];
+  stopTeamConsole();
   app.entries.clear();
   app.searchIds.clear();
   app.newIds.clear();
   app.presence = [];
+  app.handovers = null;
+  pendingHandoverEvents.clear();
   presenceSignature = '';
+  handoverSignature = '';
   listState = 'loading';
   panel.closePanel();
   resetBoard(els.board);
@@ -282,8 +368,19 @@ function render() {
 }
 app.render = render;
 
+function renderOutboxIndicator(stored) {
+  const unsent = stored.ops.length;
+  els.outboxCount.textContent = String(unsent);
+  els.outboxIndicator.hidden = unsent === 0;
+}
+
 function renderNow() {
   const stored = app.outbox ? app.outbox.read() : { ops: [], returned: [], conflicts: [] };
+  if (isTeamActive()) {
+    renderOutboxIndicator(stored);
+    renderTeam();
+    return;
+  }
   const busy = new Set(stored.ops.map((op) => op.entryId));
   const q = currentQuery();
   const items = [];
@@ -309,9 +406,7 @@ function renderNow() {
   if (!els.boardEmpty.hidden) setText(els.boardEmpty, items.length ? 'board.load_failed_stale' : emptyKey);
   setText(els.boardCount, 'board.count', { count: items.length });
 
-  const unsent = stored.ops.length;
-  els.outboxCount.textContent = String(unsent);
-  els.outboxIndicator.hidden = unsent === 0;
+  renderOutboxIndicator(stored);
 
   els.conflictBanner.hidden = stored.conflicts.length === 0;
   if (stored.conflicts.length) setText(els.conflictBanner.querySelector('span'), 'conflict.banner', { count: stored.conflicts.length });
@@ -323,6 +418,16 @@ function renderNow() {
   if (signature !== presenceSignature) {
     presenceSignature = signature;
     renderPresence(els.presence, app.presence, [...app.entries.values()], app.me.id);
+  }
+  const handovers = app.handovers ? [...app.handovers.values()] : null;
+  const tileSignature = JSON.stringify([
+    language(),
+    handovers?.map((x) => [x.id, x.version, x.state, x.overdue_at]),
+    handovers?.filter((x) => x.state === 'returned').map((x) => app.entries.get(x.entry_id)?.summary),
+  ]);
+  if (tileSignature !== handoverSignature) {
+    handoverSignature = tileSignature;
+    renderHandoverTile(els.handoverTile, handovers, app.entries);
   }
   panel.updateNewButton();
 }
@@ -340,6 +445,10 @@ const liveHandlers = {
     if (state === 'live') app.outbox?.flush();
   },
   onEvent(frame) {
+    if (String(frame.kind || '').startsWith('handover.')) {
+      onHandoverEvent(frame);
+      return;
+    }
     const s = frame.data?.entry;
     if (!s || !applySummary(s)) return;
     if (frame.kind === 'entry.created' && s.created_by?.id !== app.me.id) {
@@ -367,7 +476,10 @@ const liveHandlers = {
     render();
   },
   async onResyncNeeded() {
-    return loadList();
+    const head = await loadList();
+    app.handovers = null;
+    loadHandovers();
+    return head;
   },
   async onRepeatedFailure() {
     try {
@@ -385,7 +497,22 @@ const outboxHandlers = {
     render();
     panel.refreshDetail();
   },
-  onDone(op, entry, waited) {
+  onDone(op, entry, waited, outcome) {
+    if (op.kind === 'handover' || op.kind === 'handover-act') {
+      const handover = outcome?.handover;
+      if (handover) {
+        const map = app.handovers || pendingHandoverEvents;
+        if (!isTeamActive()) map.set(handover.id, mergeHandover(map.get(handover.id), handover));
+        panel.handoverSaved(handover);
+        teamHandoverSaved(handover);
+        render();
+      }
+      if (!waited) {
+        if (op.kind === 'handover') notify('success', 'handover.sent_later', { team: teamName(op.body.team) });
+        else notify('success', 'notice.change_sent');
+      }
+      return;
+    }
     if (entry) {
       applyEntry(entry);
       panel.entryChanged({ id: entry.id, version: entry.version });
@@ -398,6 +525,21 @@ const outboxHandlers = {
   },
   onRejected(op, error, waited) {
     if (waited) return;
+    if (op.kind === 'handover') {
+      // Nothing typed is lost: the note goes back to the entry's handover form.
+      const draftName = `handover.${op.handoverEntryId}`;
+      if (!drafts.load(draftName)) {
+        const b = op.body;
+        drafts.save(draftName, { values: { id: b.id, team: b.team, note: b.note, urgent: b.urgent, legal_basis: b.legal_basis || '' } });
+      }
+      notify('error', 'handover.rejected_kept', { team: teamName(op.body.team) });
+      panel.refreshDetail();
+      return;
+    }
+    if (op.kind === 'handover-act') {
+      notify('error', 'error.action_failed', { message: error.message || error.code });
+      return;
+    }
     if (op.kind === 'create') notify('error', 'notice.create_returned', { summary: op.body.summary });
     else if (op.form) notify('error', 'notice.edit_returned');
     else if (op.kind === 'claim' && error.code === 'conflict') {
@@ -481,8 +623,11 @@ function collectElements() {
     noroleView: get('norole-view'),
     noroleText: get('norole-text'),
     consoleView: get('console-view'),
+    teamView: get('team-view'),
     topbarStatus: document.querySelector('.topbar-status'),
-    skipLink: document.querySelector('.skip-link'),
+    skipLink: get('skip-board'),
+    skipInbox: get('skip-inbox'),
+    handoverTile: get('tile-handovers-body'),
     loginForm: get('login-form'),
     loginUsername: get('login-username'),
     loginPassword: get('login-password'),
@@ -558,6 +703,10 @@ function wire() {
     onSearch.flush();
   });
   window.addEventListener('hashchange', () => {
+    if (isTeamActive()) {
+      routeTeam();
+      return;
+    }
     if (!route() && panel.currentEntryId()) panel.closePanel();
   });
   window.addEventListener('online', () => app.outbox?.flush());
@@ -565,8 +714,10 @@ function wire() {
   onLanguageChange(() => {
     markLanguage();
     presenceSignature = '';
+    handoverSignature = '';
     render();
     panel.onLanguageChanged();
+    teamLanguageChanged();
   });
   api.onUnauthorized(() => sessionLost());
 }

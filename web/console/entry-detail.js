@@ -16,7 +16,7 @@ function textBlock(text, emptyKey = 'common.empty') {
     : h('p', { class: 'muted', i18n: emptyKey });
 }
 
-function subjectView(subject) {
+export function subjectView(subject) {
   if (!subject || subject.anonymous !== false) {
     return h(
       'span',
@@ -37,7 +37,7 @@ function subjectView(subject) {
   );
 }
 
-function riskView(risk) {
+export function riskView(risk) {
   const flags = RISK_FLAGS.filter((flag) => risk?.[flag]);
   if (!flags.length && !risk?.timeframe) return h('p', { class: 'muted', i18n: 'risk.none' });
   return h(
@@ -120,7 +120,8 @@ export function renderHistory(revisions) {
 
 /**
  * The read view. ctx: {me, busy (queued writes), message {kind,key,args}, history,
- * returnedEdit, onClaim, onRelease, onClose, onReopen, onEdit, onCloseView, onOpenReturned}
+ * returnedEdit, onClaim, onRelease, onClose, onReopen, onEdit, onCloseView, onOpenReturned,
+ * handovers (the entry's handover section element, kept across re-renders)}
  */
 export function renderDetail(entry, ctx) {
   const { me, busy } = ctx;
@@ -200,6 +201,7 @@ export function renderDetail(entry, ctx) {
     h('section', { class: 'detail-section', 'aria-labelledby': 'detail-notes-h' }, h('h3', { id: 'detail-notes-h', i18n: 'field.notes' }), textBlock(entry.notes)),
     h('section', { class: 'detail-section', 'aria-labelledby': 'detail-actions-h' }, h('h3', { id: 'detail-actions-h', i18n: 'field.actions' }), textBlock(entry.actions)),
     h('section', { class: 'detail-section', 'aria-labelledby': 'detail-risk-h' }, h('h3', { id: 'detail-risk-h', i18n: 'field.risk' }), riskView(entry.risk)),
+    ctx.handovers || null,
     h(
       'section',
       { class: 'detail-section', 'data-testid': 'history', 'aria-labelledby': 'detail-history-h' },

@@ -6,7 +6,11 @@
 // Stored state: { ops: [...queued writes, oldest first], returned: [...refused writes],
 //                 conflicts: [...edits waiting for the worker's decision] }
 // op kinds: create {entryId, body, form}, patch {entryId, baseVersion, base, changes, form,
-//           action}, claim {entryId}, release {entryId}.
+//           action}, claim {entryId}, release {entryId},
+//           handover {handoverEntryId, handoverId, body} (a handover with a client id, so a
+//           resend returns the same handover), handover-act {handoverId, action, body}
+//           (ack, done, forward, return, answer). Handover ops carry no entryId: they do not
+//           hold up the entry's own actions.
 
 import * as api from './api.js';
 import { ApiError, NetworkError } from './api.js';
@@ -36,9 +40,27 @@ function pick(entry, fields) {
   return out;
 }
 
+/** Whether a handover already shows the effect of op (sent before, answer lost). */
+function handoverActionApplied(op, handover) {
+  switch (op.action) {
+    case 'ack':
+      return handover.state === 'acknowledged' || handover.state === 'done';
+    case 'done':
+      return handover.state === 'done';
+    case 'forward':
+      return handover.state === 'forwarded' && handover.forwarded_to === op.body?.team;
+    case 'return':
+      return handover.state === 'returned';
+    case 'answer':
+      return handover.state !== 'returned' && String(handover.note || '').includes(String(op.body?.note || '').trim());
+    default:
+      return false;
+  }
+}
+
 export class Outbox {
   /**
-   * handlers: onChange(), onDone(op, entry, waited), onRejected(op, error, waited),
+   * handlers: onChange(), onDone(op, entry, waited, outcome), onRejected(op, error, waited),
    * onConflict(conflict), onAuthRequired(), onBlocked(error)
    */
   constructor(userId, handlers = {}) {
@@ -202,7 +224,8 @@ export class Outbox {
           this.handlers.onBlocked?.(err);
           this.scheduleRetry(this.retryDelay);
           this.retryDelay = Math.min(RETRY_MAX_MS, this.retryDelay * 2);
-          this.settleWaiter(op.opId, { status: 'pending' });
+          // The queue is blocked: every write waiting behind this one is pending too.
+          for (const waiter of [...this.waiters.values()]) waiter.resolve({ status: 'pending' });
           return;
         }
         if (err instanceof ApiError && err.status === 401) {
@@ -251,7 +274,7 @@ export class Outbox {
         state.conflicts.push(conflict);
       }
     });
-    if (outcome.status === 'done') this.handlers.onDone?.(op, outcome.entry, waited);
+    if (outcome.status === 'done') this.handlers.onDone?.(op, outcome.entry, waited, outcome);
     if (outcome.status === 'rejected') this.handlers.onRejected?.(op, outcome.error, waited);
     if (conflict) this.handlers.onConflict?.(conflict);
     this.settleWaiter(op.opId, conflict ? { status: 'conflict', conflict } : outcome);
@@ -276,8 +299,27 @@ export class Outbox {
           }
           throw err;
         }
+      case 'handover':
+        return { status: 'done', handover: await api.createHandover(op.handoverEntryId, op.body) };
+      case 'handover-act':
+        return this.performHandoverAct(op);
       default:
         return { status: 'rejected', error: { status: 0, code: 'unknown_op', message: op.kind } };
+    }
+  }
+
+  /**
+   * A team's (or the desk's) action on a handover. A resend after a lost answer finds the
+   * action already applied (409 from the server): that counts as done, not as a refusal.
+   */
+  async performHandoverAct(op) {
+    try {
+      return { status: 'done', handover: await api.handoverAction(op.handoverId, op.action, op.body) };
+    } catch (err) {
+      if (!(err instanceof ApiError && err.status === 409)) throw err;
+      const current = (await api.getHandover(op.handoverId))?.handover;
+      if (current && handoverActionApplied(op, current)) return { status: 'done', handover: current };
+      throw err;
     }
   }
 

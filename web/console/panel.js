@@ -15,6 +15,7 @@ import {
   valuesFromEntry,
 } from './entry-form.js';
 import { renderDetail, renderQueued } from './entry-detail.js';
+import { createHandoverSection } from './handover-desk.js';
 import { rowLink } from './board.js';
 import { announce, notify } from './notices.js';
 
@@ -35,7 +36,14 @@ const panel = {
   form: null,
   returnFocus: null,
   loadToken: 0,
+  /** The open entry's handover section (kept across re-renders of the detail). */
+  handovers: null,
 };
+
+function dropHandovers() {
+  panel.handovers?.destroy();
+  panel.handovers = null;
+}
 
 function el() {
   return document.getElementById('panel');
@@ -82,6 +90,7 @@ export function closePanel({ focusEntryId } = {}) {
   panel.entry = null;
   panel.form = null;
   panel.loadToken += 1;
+  dropHandovers();
   el().hidden = true;
   body().replaceChildren();
   document.body.classList.remove('panel-open');
@@ -120,6 +129,7 @@ export function openNew() {
   const values = draft?.values || defaultValues(uuid());
   panel.mode = 'new';
   panel.entryId = null;
+  dropHandovers();
   clearHash();
   const form = buildEntryForm({
     mode: 'create',
@@ -206,6 +216,7 @@ export function openFix(returnedId) {
   if (!values) return;
   panel.mode = 'fix';
   panel.entryId = null;
+  dropHandovers();
   const form = buildEntryForm({
     mode: 'fix',
     values,
@@ -232,6 +243,7 @@ export async function openDetail(id) {
     panel.mode = 'detail';
     panel.entryId = id;
     panel.entry = null;
+    dropHandovers();
     show(renderQueued(queued.body));
     return;
   }
@@ -243,6 +255,7 @@ export async function openDetail(id) {
     panel.entry = null;
     panel.history = null;
     panel.message = null;
+    dropHandovers();
     show(h('div', { class: 'panel-loading' }, h('h2', { id: 'panel-heading', tabindex: '-1', i18n: 'common.loading' })));
   }
   await loadDetail(id, { focus: !sameEntry });
@@ -267,6 +280,12 @@ async function loadDetail(id, { focus = false } = {}) {
   applyEntry(entry);
   app.render();
   panel.entry = entry;
+  if (panel.handovers?.entryId !== entry.id) {
+    dropHandovers();
+    panel.handovers = createHandoverSection(entry);
+  } else {
+    panel.handovers.setEntry(entry);
+  }
   // An unfinished edit of this entry (e.g. before a reload) opens again by itself.
   if (drafts.load(`edit.${id}`)) {
     openEdit({ restored: true });
@@ -301,6 +320,10 @@ function renderCurrentDetail(focus) {
   const returned = returnedEditFor(entry.id);
   const active = document.activeElement;
   const hadFocus = el().contains(active) && active !== el() ? active.getAttribute('data-testid') || 'panel-heading' : null;
+  panel.handovers?.refresh();
+  // Focus inside the handover section stays on the very same control (it is moved, not rebuilt).
+  const focused = document.activeElement;
+  const keepFocus = panel.handovers?.element.contains(focused) ? focused : null;
   const view = renderDetail(entry, {
     me: app.me,
     busy,
@@ -313,11 +336,16 @@ function renderCurrentDetail(focus) {
     onReopen: () => act('reopen'),
     onEdit: () => openEdit(),
     onOpenReturned: () => openEdit({ returned }),
+    handovers: panel.handovers?.element || null,
   });
   if (focus) {
     show(view);
   } else {
     body().replaceChildren(view);
+    if (keepFocus?.isConnected) {
+      keepFocus.focus({ preventScroll: true });
+      return;
+    }
     // Keep keyboard focus on the same control after an update, or on its counterpart
     // (claim becomes release, close becomes reopen).
     if (hadFocus) {
@@ -565,5 +593,16 @@ async function submitEdit(form, values, base, draftName, returned) {
 /** Re-renders whatever the panel shows after a language switch (forms keep their values
  * and are translated in place). */
 export function onLanguageChanged() {
+  panel.handovers?.languageChanged();
   if (panel.mode === 'detail') renderCurrentDetail(false);
+}
+
+/** A live event about a handover (without note and reason): the open entry's section shows it. */
+export function handoverChanged(summary) {
+  if (panel.handovers && panel.handovers.entryId === summary.entry_id) panel.handovers.onEvent(summary);
+}
+
+/** A handover write went through later (from the outbox). */
+export function handoverSaved(handover) {
+  if (panel.handovers && panel.handovers.entryId === handover.entry_id) panel.handovers.saved(handover);
 }

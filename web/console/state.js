@@ -15,6 +15,8 @@ export const app = {
   newIds: new Set(),
   filters: { status: '', category: '', urgency: '', mine: false, q: '' },
   presence: [],
+  /** Every team's handovers as last seen (list or live event), by id; null until loaded. */
+  handovers: null,
   live: null,
   outbox: null,
   /** Set by app.js: re-renders the board and tiles on the next frame. */

@@ -1,9 +1,10 @@
-// The tiles above the board: who is on shift (and what each is handling), and the
-// features that are not in use yet.
+// The tiles above the board: who is on shift (and what each is handling), the handovers
+// waiting for the daytime teams, and the features that are not in use yet.
 
 import { h } from './dom.js';
 import { applyTranslations } from './i18n.js';
 import { compareEntries } from './model.js';
+import { compareHandovers, isOpen, isOverdue, teamNameEl } from './handovers.js';
 
 /** online: [{id, name, role, since}]; entries: board summaries (claimed_by tells who). */
 export function renderPresence(list, online, entries, meId) {
@@ -50,4 +51,64 @@ export function renderPresence(list, online, entries, meId) {
   if (!items.length) items.push(h('li', { class: 'muted', i18n: 'presence.nobody' }));
   list.replaceChildren(...items);
   applyTranslations(list);
+}
+
+/**
+ * The "Handovers pending" tile: how many handovers are open, how many of them overdue, and
+ * the ones a team returned with a question (links to their entries, for the desk to answer).
+ * handovers: null while not loaded, else every handover seen (full or live summary);
+ * entries: id -> board summary.
+ */
+export function renderHandoverTile(body, handovers, entries) {
+  if (!handovers) {
+    body.replaceChildren(
+      h('p', { class: 'tile-value', 'aria-hidden': 'true', text: '—' }),
+      h('p', { class: 'tile-note', i18n: 'common.loading' }),
+    );
+    applyTranslations(body);
+    return;
+  }
+  const open = handovers.filter(isOpen);
+  const overdue = open.filter(isOverdue);
+  const returned = open.filter((x) => x.state === 'returned').sort(compareHandovers);
+  const parts = [
+    h(
+      'p',
+      { class: 'tile-value' },
+      h('span', { 'data-testid': 'handovers-open-count', text: String(open.length) }),
+      ' ',
+      h('span', { class: 'tile-unit', i18n: 'tiles.handovers_open' }),
+    ),
+    overdue.length
+      ? h(
+          'p',
+          { class: 'tile-note tile-overdue', 'data-testid': 'handovers-overdue', dataset: { count: overdue.length } },
+          h('span', { 'aria-hidden': 'true', text: '⚠ ' }),
+          h('span', { i18n: 'tiles.handovers_overdue', i18nArgs: { count: overdue.length } }),
+        )
+      : h('p', { class: 'tile-note', 'data-testid': 'handovers-overdue', dataset: { count: 0 }, i18n: 'tiles.handovers_none_overdue' }),
+    returned.length
+      ? h('p', { class: 'tile-note tile-returned', i18n: 'tiles.handovers_returned', i18nArgs: { count: returned.length } })
+      : null,
+    returned.length
+      ? h(
+          'ul',
+          { class: 'tile-links' },
+          returned.slice(0, 5).map((x) =>
+            h(
+              'li',
+              {},
+              h(
+                'a',
+                { href: `#/entry/${x.entry_id}`, 'data-testid': 'tile-returned-handover', dataset: { handoverId: x.id } },
+                teamNameEl('span', x.team),
+                entries.get(x.entry_id)?.summary ? h('span', { text: `: ${entries.get(x.entry_id).summary}` }) : null,
+              ),
+            ),
+          ),
+        )
+      : null,
+  ];
+  body.replaceChildren(...parts.filter(Boolean));
+  applyTranslations(body);
 }

@@ -109,6 +109,15 @@ export function formatLong(iso) {
   return `${dayMonth(date, true)} ${clock(date)}`;
 }
 
+/** A deadline: weekday, date and HH:MM in Helsinki time (e.g. "ma 23.11.2026 16:00"), so
+ * "next working day" reads at a glance. */
+export function formatDue(iso) {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  const weekday = new Intl.DateTimeFormat(locale(), { timeZone: TIME_ZONE, weekday: 'short' }).format(date);
+  return `${weekday} ${dayMonth(date, true)} ${clock(date)}`;
+}
+
 /** A date-only value (birth date "YYYY-MM-DD") in the current language. */
 export function formatDate(isoDate) {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(isoDate || '');
