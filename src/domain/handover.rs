@@ -271,7 +271,17 @@ pub fn apply(
     use HandoverState::*;
     let mut next = current.clone();
     match (current.state, action) {
-        (Acknowledged, Action::Acknowledge) | (Done, Action::Done) => return Ok(None),
+        // Resent after a lost answer: already so.
+        (Acknowledged, Action::Acknowledge)
+        | (Done, Action::Done)
+        | (Returned, Action::Return { .. }) => {
+            return Ok(None);
+        }
+        (Forwarded, Action::Forward { team, .. })
+            if current.forwarded_to.as_ref() == Some(team) =>
+        {
+            return Ok(None);
+        }
         (Pending, Action::Acknowledge) => {
             next.state = Acknowledged;
             next.acknowledged_at = Some(now);

@@ -3,8 +3,8 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use chrono_tz::Europe::Helsinki;
@@ -20,6 +20,7 @@ use crate::domain::account::{Team, User};
 use crate::domain::entry::{Entry, Subject};
 use crate::domain::handover::{self, Action, Handover, NewHandover};
 use crate::domain::roles::Role;
+use crate::domain::stream::StreamName;
 use crate::error::{AppError, ErrorBody, Result};
 use crate::http::extract::{ApiJson, ApiPath, ApiQuery, CurrentSession};
 use crate::store::{AccessAction, AccessResult, HandoverFilter, Inserted, Updated};
@@ -156,15 +157,16 @@ async fn team_inbox(
     session: CurrentSession,
     ApiPath(team): ApiPath<String>,
     ApiQuery(query): ApiQuery<InboxQuery>,
-) -> Result<Json<Vec<Handover>>> {
+) -> Result<(HeaderMap, Json<Vec<Handover>>)> {
     require_team_reader(&session.user, &team)?;
+    let stream = StreamName::Team(team.clone());
     let filter = HandoverFilter {
         team: Some(team),
         open_only: open_only(query.state.as_deref())?,
         limit: 500,
         ..HandoverFilter::default()
     };
-    Ok(Json(state.store.list_handovers(&filter).await?))
+    listed_with_head(&state, &stream, &filter).await
 }
 
 /// Every team's handovers, for the desk's "pending handovers" view and the supervisor.
@@ -177,14 +179,14 @@ async fn all_handovers(
     State(state): State<AppState>,
     session: CurrentSession,
     ApiQuery(query): ApiQuery<InboxQuery>,
-) -> Result<Json<Vec<Handover>>> {
+) -> Result<(HeaderMap, Json<Vec<Handover>>)> {
     require_desk(&session.user)?;
     let filter = HandoverFilter {
         open_only: open_only(query.state.as_deref())?,
         limit: 500,
         ..HandoverFilter::default()
     };
-    Ok(Json(state.store.list_handovers(&filter).await?))
+    listed_with_head(&state, &StreamName::Desk, &filter).await
 }
 
 /// The daytime teams with their names in Finnish, Swedish and English.
@@ -345,6 +347,20 @@ fn digest_csv(digest: &Digest) -> Result<String> {
         .into_inner()
         .map_err(|e| AppError::Internal(format!("CSV: {e}")))?;
     String::from_utf8(bytes).map_err(|e| AppError::Internal(format!("CSV: {e}")))
+}
+
+/// A list with `X-Stream-Head`: the stream's head read before the list, so a console that
+/// subscribes from it misses nothing.
+async fn listed_with_head(
+    state: &AppState,
+    stream: &StreamName,
+    filter: &HandoverFilter,
+) -> Result<(HeaderMap, Json<Vec<Handover>>)> {
+    let head = state.store.stream_head(&stream.to_string()).await?;
+    let handovers = state.store.list_handovers(filter).await?;
+    let mut headers = HeaderMap::new();
+    headers.insert("x-stream-head", head.into());
+    Ok((headers, Json(handovers)))
 }
 
 fn open_only(filter: Option<&str>) -> Result<bool> {

@@ -410,6 +410,29 @@ async fn the_team_acknowledges_forwards_and_asks_the_desk(backend: Backend) {
     assert_eq!(theirs[0]["forwarded_from"], first_id.as_str());
     assert_eq!(theirs[0]["legal_due_at"], first["legal_due_at"]);
     assert!(theirs[0]["note"].as_str().unwrap().contains("Huoltoriita"));
+    let (status, again) = post(
+        &tiina,
+        &format!("/api/v1/handovers/{first_id}/forward"),
+        json!({"team": "family_law", "reason": "Huoltoriita, ei lastensuojelua."}),
+    )
+    .await;
+    assert_eq!(
+        (status, again["version"].clone()),
+        (200, forwarded["version"].clone()),
+        "a resent forward changes nothing"
+    );
+    let inbox = tiina
+        .get("/api/v1/teams/child_welfare/handovers")
+        .send()
+        .await
+        .unwrap();
+    let head = app
+        .db
+        .store
+        .stream_head("team:child_welfare")
+        .await
+        .unwrap();
+    assert_eq!(inbox.headers()["x-stream-head"], head.to_string().as_str());
     let (status, _) = post(
         &tiina,
         &format!("/api/v1/handovers/{first_id}/done"),
