@@ -316,3 +316,35 @@ test('the team inbox and its detail pass an automated accessibility check in eve
     await team.context.close();
   }
 });
+
+test('the team prints its morning digest of what the night handed over', async () => {
+  const night = await worker('oncall');
+  const team = await worker('team');
+  try {
+    await openEntry(night.page, NIGHT.callback);
+    const note = `Aamukoosteeseen ${Date.now()}: soita perheelle klo 9.`;
+    await handOver(night.page, { team: 'child_welfare', note });
+
+    const link = team.page.getByTestId('digest-link');
+    assert.match(await link.getAttribute('href'), /\/digest\?team=child_welfare$/);
+    const digest = await team.context.newPage();
+    await digest.goto(`${server.base}/digest?team=child_welfare&lang=fi`);
+    await digest.getByTestId('digest-row').filter({ hasText: note }).waitFor({ timeout: WAIT });
+    assert.match(await digest.getByTestId('digest-heading').innerText(), /Lastensuojelu/);
+    await assertAllTranslated(digest, 'fi');
+    assert.deepEqual(await seriousViolations(digest), [], 'digest page');
+
+    // The print stylesheet hides the buttons; the table stays.
+    await digest.emulateMedia({ media: 'print' });
+    assert.equal(await digest.getByTestId('digest-print').isVisible(), false);
+    assert.equal(await digest.getByTestId('digest-table').isVisible(), true);
+
+    const csvHref = await digest.getByTestId('digest-csv').getAttribute('href');
+    const csv = await digest.evaluate(async (href) => (await fetch(href)).text(), csvHref);
+    assert.ok(csv.startsWith('handed_over,due,legal_due'), csv.slice(0, 80));
+    assert.ok(csv.includes(note), 'the note is in the CSV');
+  } finally {
+    await night.context.close();
+    await team.context.close();
+  }
+});

@@ -19,6 +19,7 @@ struct Assets;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { asset("console/index.html") }))
+        .route("/digest", get(|| async { asset("console/digest.html") }))
         .route(
             "/static/{*path}",
             get(|Path(path): Path<String>| async move { asset(&path) }),

@@ -71,6 +71,7 @@ function collect() {
     panel: get('inbox-panel'),
     body: get('inbox-detail-body'),
     close: get('inbox-close'),
+    digest: get('digest-link'),
   };
 }
 
@@ -269,6 +270,7 @@ const liveHandlers = {
 
 function renderHeader() {
   setText(els.heading, 'inbox.title', { team: teamName(inbox.team) });
+  els.digest.href = `/digest?team=${encodeURIComponent(inbox.team)}`;
 }
 
 export function renderTeam() {
