@@ -46,3 +46,23 @@ export async function seriousViolations(page) {
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
 }
+
+/** The UI texts of every language, as the pages load them. */
+export const messages = Object.fromEntries(
+  ['fi', 'sv', 'en'].map((lang) => [lang, JSON.parse(readFileSync(new URL(`../../web/i18n/${lang}.json`, import.meta.url)))]),
+);
+
+/** Every visible element marked for translation shows the given language's text. */
+export async function assertAllTranslated(page, lang) {
+  const wrong = await page.evaluate(
+    ({ table }) =>
+      [...document.querySelectorAll('[data-i18n]')]
+        .filter((el) => el.getClientRects().length > 0)
+        .filter((el) => el.textContent.trim() !== (table[el.dataset.i18n] ?? '').trim())
+        .map((el) => `${el.dataset.i18n}: "${el.textContent.trim()}"`),
+    { table: messages[lang] },
+  );
+  if (wrong.length) throw new Error(`untranslated in ${lang}: ${wrong.join(', ')}`);
+  const htmlLang = await page.getAttribute('html', 'lang');
+  if (htmlLang !== lang) throw new Error(`<html lang="${htmlLang}">, expected ${lang}`);
+}

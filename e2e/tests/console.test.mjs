@@ -1,9 +1,9 @@
 // The on-call console in a real browser: two workers share the live log.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { startServer } from '../lib/server.mjs';
-import { launch, login, seriousViolations, WAIT } from '../lib/browser.mjs';
+import { launch, login, seriousViolations, assertAllTranslated, messages, WAIT } from '../lib/browser.mjs';
 
 let server;
 let browser;
@@ -141,23 +141,7 @@ test('two workers editing the same entry get a clear choice instead of a lost te
   }
 });
 
-const messages = Object.fromEntries(
-  ['fi', 'sv', 'en'].map((lang) => [lang, JSON.parse(readFileSync(new URL(`../../web/i18n/${lang}.json`, import.meta.url)))]),
-);
 
-/** Every element marked for translation shows the given language's text. */
-async function assertAllTranslated(page, lang) {
-  const wrong = await page.evaluate(
-    ({ table }) =>
-      [...document.querySelectorAll('[data-i18n]')]
-        .filter((el) => el.getClientRects().length > 0)
-        .filter((el) => el.textContent.trim() !== (table[el.dataset.i18n] ?? '').trim())
-        .map((el) => `${el.dataset.i18n}: "${el.textContent.trim()}"`),
-    { table: messages[lang] },
-  );
-  assert.deepEqual(wrong, [], `untranslated in ${lang}`);
-  assert.equal(await page.getAttribute('html', 'lang'), lang);
-}
 
 test('the language switch changes every visible string', async () => {
   const a = await worker('oncall', 'fi');

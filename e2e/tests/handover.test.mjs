@@ -2,9 +2,8 @@
 // team sees it in its inbox, acknowledges, forwards or returns it, and the desk sees it live.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { startServer } from '../lib/server.mjs';
-import { launch, login, seriousViolations, WAIT } from '../lib/browser.mjs';
+import { launch, login, seriousViolations, assertAllTranslated, messages, WAIT } from '../lib/browser.mjs';
 
 let server;
 let browser;
@@ -28,9 +27,6 @@ const NIGHT = {
 };
 const TEAM_MEMBER = 'Lastensuojelun tiimi (demo)';
 
-const messages = Object.fromEntries(
-  ['fi', 'sv', 'en'].map((lang) => [lang, JSON.parse(readFileSync(new URL(`../../web/i18n/${lang}.json`, import.meta.url)))]),
-);
 
 /** A fresh browser context (its own cookies and storage) logged in as `role`. */
 async function worker(role, lang = 'fi') {
@@ -86,18 +82,6 @@ async function openInInbox(page, id) {
   await page.locator(`[data-testid="inbox-detail"][data-handover-id="${id}"]`).waitFor({ timeout: WAIT });
 }
 
-/** Every element marked for translation shows the given language's text. */
-async function assertAllTranslated(page, lang) {
-  const wrong = await page.evaluate(
-    ({ table }) =>
-      [...document.querySelectorAll('[data-i18n]')]
-        .filter((el) => el.getClientRects().length > 0)
-        .filter((el) => el.textContent.trim() !== (table[el.dataset.i18n] ?? '').trim())
-        .map((el) => `${el.dataset.i18n}: "${el.textContent.trim()}"`),
-    { table: messages[lang] },
-  );
-  assert.deepEqual(wrong, [], `untranslated in ${lang}`);
-}
 
 test('a handover reaches the team inbox live, and the acknowledgement reaches the desk live', async () => {
   const desk = await worker('oncall');
