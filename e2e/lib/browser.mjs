@@ -3,7 +3,8 @@ import { chromium } from 'playwright-core';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
-export const WAIT = 10_000;
+// Bounded waits for what a user would see; generous because CI shares two cores.
+export const WAIT = 20_000;
 
 export async function launch() {
   return chromium.launch({
