@@ -37,6 +37,18 @@ fn due(value: &Value, field: &str) -> DateTime<Utc> {
     value[field].as_str().unwrap().parse().unwrap()
 }
 
+/// The events of one kind on a stream, oldest first.
+async fn events_of(app: &TestApp, stream: &str, kind: &str) -> Vec<paivystys::events::Event> {
+    app.db
+        .store
+        .events_since(stream, 0, 1000)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == kind)
+        .collect()
+}
+
 async fn entry(client: &Client, category: &str) -> String {
     let response = client
         .write(Method::POST, "/api/v1/entries")
@@ -564,25 +576,9 @@ async fn unacknowledged_handovers_turn_overdue_once(backend: Backend) {
         .unwrap();
     assert_eq!(inbox[0]["id"], late["id"]);
     assert_eq!(due(&inbox[0], "overdue_at"), helsinki(2026, 11, 23, 16, 1));
-    let overdue: Vec<_> = app
-        .db
-        .store
-        .events_since("team:adults", 0, 100)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.kind == "handover.overdue")
-        .collect();
+    let overdue = events_of(&app, "team:adults", "handover.overdue").await;
     assert_eq!(overdue.len(), 1);
-    let desk_overdue = app
-        .db
-        .store
-        .events_since("desk", 0, 100)
-        .await
-        .unwrap()
-        .into_iter()
-        .filter(|e| e.kind == "handover.overdue")
-        .count();
+    let desk_overdue = events_of(&app, "desk", "handover.overdue").await.len();
     assert_eq!(desk_overdue, 1, "the desk supervisor sees it too");
 
     // Two hours later, still unacknowledged: the team's lead is told.
@@ -592,14 +588,10 @@ async fn unacknowledged_handovers_turn_overdue_once(backend: Backend) {
     app.clock.set(helsinki(2026, 11, 23, 18, 2));
     assert_eq!(check().await.unwrap(), counts(0, 1));
     assert_eq!(check().await.unwrap(), counts(0, 0), "once");
-    let escalated = app
-        .db
-        .store
-        .events_since("team:adults", 0, 100)
+    let escalated = events_of(&app, "team:adults", "handover.escalated")
         .await
-        .unwrap()
         .into_iter()
-        .find(|e| e.kind == "handover.escalated")
+        .next()
         .expect("an escalation event");
     assert_eq!(
         escalated.data["handover"]["escalated_to"][0]["name"],
