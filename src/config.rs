@@ -39,6 +39,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     pub ws: WsSettings,
     pub calendar: CalendarSettings,
+    pub chat: ChatSettings,
+    pub public: PublicSettings,
     /// Shared secret of the telephony webhook.
     pub telephony_secret: Option<SecretString>,
 }
@@ -68,6 +70,70 @@ pub struct WsSettings {
     pub outbound_queue: usize,
     /// Events a live subscriber may fall behind before it is resynchronised from the table.
     pub live_buffer_events: usize,
+}
+
+/// The anonymous client chat: lifetimes, limits, retention and the risk phrase lists.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ChatSettings {
+    /// How long a client's chat token is valid after opening (a long night's talk).
+    pub token_ttl_minutes: u32,
+    /// How long after its end a client may still read its chat (to see the last words).
+    pub read_after_end_minutes: u32,
+    /// An active chat where nobody has written for this long ends with a notice.
+    pub idle_minutes: u32,
+    /// Message bodies of ended chats are removed after this many days; the statistics stay.
+    pub retention_days: u32,
+    /// Longest message, in characters.
+    pub max_message_chars: usize,
+    /// Chats one source (address, held only as a keyed hash) may open per hour.
+    pub opens_per_hour_per_source: u32,
+    /// Chats all sources together may open per minute (a flood guard).
+    pub opens_per_minute_total: u32,
+    /// Messages one chat may send per minute (either side).
+    pub messages_per_minute: u32,
+    /// How often the chat timers run.
+    pub check_secs: u64,
+    /// Replaces the built-in phrase lists when set, e.g. `[[chat.risk_phrases]] signal =
+    /// "violence"`, `level = "high"`, `phrases = ["lyö", "slår mig", "hits me"]`.
+    pub risk_phrases: Vec<crate::domain::risk::PhraseGroup>,
+}
+
+impl Default for ChatSettings {
+    fn default() -> Self {
+        ChatSettings {
+            token_ttl_minutes: 8 * 60,
+            read_after_end_minutes: 30,
+            idle_minutes: 30,
+            retention_days: 30,
+            max_message_chars: crate::domain::chat::MAX_MESSAGE_CHARS,
+            opens_per_hour_per_source: 10,
+            opens_per_minute_total: 120,
+            messages_per_minute: 30,
+            check_secs: 30,
+            risk_phrases: Vec::new(),
+        }
+    }
+}
+
+/// What the public pages show and how they find a client's source for rate limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PublicSettings {
+    /// The on-call phone number shown first on every public page (next to 112).
+    pub oncall_phone: String,
+    /// Behind a reverse proxy, the header holding the client's address (e.g.
+    /// `X-Real-IP`). Only for rate limits, hashed, never stored. Unset: the peer address.
+    pub client_ip_header: Option<String>,
+}
+
+impl Default for PublicSettings {
+    fn default() -> Self {
+        PublicSettings {
+            oncall_phone: "0800 000 000".to_owned(),
+            client_ip_header: None,
+        }
+    }
 }
 
 /// The county's working-day calendar: extra closed days and each team's office hours.
@@ -110,6 +176,8 @@ impl Default for Settings {
             log_format: LogFormat::Text,
             ws: WsSettings::default(),
             calendar: CalendarSettings::default(),
+            chat: ChatSettings::default(),
+            public: PublicSettings::default(),
             telephony_secret: None,
         }
     }
@@ -165,6 +233,26 @@ impl Settings {
         if self.ws.heartbeat_secs == 0 || self.ws.idle_timeout_secs <= self.ws.heartbeat_secs {
             return Err(AppError::Config(
                 "ws.idle_timeout_secs must exceed ws.heartbeat_secs (> 0)".into(),
+            ));
+        }
+        let chat = &self.chat;
+        if chat.token_ttl_minutes == 0
+            || chat.idle_minutes == 0
+            || chat.retention_days == 0
+            || chat.max_message_chars == 0
+            || chat.opens_per_hour_per_source == 0
+            || chat.opens_per_minute_total == 0
+            || chat.messages_per_minute == 0
+            || chat.check_secs == 0
+        {
+            return Err(AppError::Config(
+                "chat lifetimes, limits and retention must all be positive".into(),
+            ));
+        }
+        crate::domain::risk::Lexicon::new(&chat.risk_phrases)?;
+        if self.public.oncall_phone.trim().is_empty() {
+            return Err(AppError::Config(
+                "public.oncall_phone must name the on-call number".into(),
             ));
         }
         Ok(())

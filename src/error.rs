@@ -26,6 +26,9 @@ pub enum AppError {
     SessionExpired,
     #[error("invalid username or password")]
     InvalidCredentials,
+    /// A chat client's token has run out: the chat can no longer be opened with it.
+    #[error("the chat token has expired; open a new chat")]
+    TokenExpired,
     #[error("missing or invalid X-CSRF-Token header")]
     Csrf,
     #[error("{0}")]
@@ -41,6 +44,9 @@ pub enum AppError {
     PreconditionRequired(String),
     #[error("request body is too large")]
     PayloadTooLarge,
+    /// A rate limit refused the request; the client may try again after the given time.
+    #[error("too many requests; try again in {retry_after_secs} seconds")]
+    RateLimited { retry_after_secs: u64 },
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("database error: {0}")]
@@ -65,14 +71,16 @@ impl AppError {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Unauthorized | AppError::SessionExpired | AppError::InvalidCredentials => {
-                StatusCode::UNAUTHORIZED
-            }
+            AppError::Unauthorized
+            | AppError::SessionExpired
+            | AppError::InvalidCredentials
+            | AppError::TokenExpired => StatusCode::UNAUTHORIZED,
             AppError::Csrf | AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) | AppError::VersionConflict { .. } => StatusCode::CONFLICT,
             AppError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Database(_)
             | AppError::Migration(_)
@@ -89,6 +97,7 @@ impl AppError {
             AppError::Unauthorized => "unauthorized",
             AppError::SessionExpired => "session_expired",
             AppError::InvalidCredentials => "invalid_credentials",
+            AppError::TokenExpired => "token_expired",
             AppError::Csrf => "csrf_failed",
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound(_) => "not_found",
@@ -96,6 +105,7 @@ impl AppError {
             AppError::VersionConflict { .. } => "version_conflict",
             AppError::PreconditionRequired(_) => "precondition_required",
             AppError::PayloadTooLarge => "payload_too_large",
+            AppError::RateLimited { .. } => "rate_limited",
             AppError::UnsupportedMediaType(_) => "unsupported_media_type",
             AppError::Database(_)
             | AppError::Migration(_)
@@ -122,6 +132,10 @@ impl AppError {
                     AppError::Validation { field, .. } => Some(field.clone()),
                     _ => None,
                 },
+                retry_after: match self {
+                    AppError::RateLimited { retry_after_secs } => Some(*retry_after_secs),
+                    _ => None,
+                },
             },
         }
     }
@@ -142,6 +156,9 @@ pub struct ErrorDetail {
     /// The request field at fault, for `validation_failed`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Seconds to wait before trying again, for `rate_limited` (also in `Retry-After`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 impl IntoResponse for AppError {
@@ -150,7 +167,14 @@ impl IntoResponse for AppError {
         if status.is_server_error() {
             tracing::error!(error = %self, "request failed");
         }
-        (status, Json(self.body())).into_response()
+        let mut response = (status, Json(self.body())).into_response();
+        if let AppError::RateLimited { retry_after_secs } = self {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                retry_after_secs.into(),
+            );
+        }
+        response
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod access;
 pub mod auth;
+pub mod chats;
 pub mod cli;
 pub mod config;
 pub mod demo;
@@ -14,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod http;
 pub mod jobs;
+pub mod limits;
 pub mod metrics;
 pub mod presence;
 pub mod shelter;
@@ -44,6 +46,12 @@ pub struct App {
     pub presence: presence::Presence,
     /// The county's working-day calendar (holidays plus configured closed days).
     pub calendar: domain::calendar::Calendar,
+    /// The chat's risk phrase lists, compiled.
+    pub lexicon: domain::risk::Lexicon,
+    /// Rate limits of the public chat.
+    pub limits: limits::Limits,
+    /// Typing notices in chats: in memory only, never stored.
+    pub typing: events::typing::Typing,
     /// Cancelled when the server begins to shut down; long-lived tasks watch it.
     pub shutdown: CancellationToken,
 }
@@ -80,9 +88,15 @@ impl Wiring {
         store: Arc<dyn Store>,
         shelter: shelter::Register,
         clock: Arc<dyn Clock>,
-    ) -> AppState {
+    ) -> Result<AppState> {
         let calendar = settings.calendar.calendar();
-        AppState(Arc::new(App {
+        let lexicon = domain::risk::Lexicon::new(&settings.chat.risk_phrases)?;
+        let limits = limits::Limits::new(&settings.chat);
+        Ok(AppState(Arc::new(App {
+            calendar,
+            lexicon,
+            limits,
+            typing: events::typing::Typing::default(),
             settings,
             store,
             hub: self.hub,
@@ -90,9 +104,8 @@ impl Wiring {
             clock,
             metrics: self.metrics,
             presence: presence::Presence::new(),
-            calendar,
             shutdown: CancellationToken::new(),
-        }))
+        })))
     }
 }
 
@@ -107,7 +120,7 @@ impl AppState {
         let wiring = Wiring::new(settings.ws.live_buffer_events);
         let store = store::open(&settings.database_url, wiring.hub.clone()).await?;
         let shelter = shelter::Register::open(&settings.effective_shelter_url()).await?;
-        Ok(wiring.into_state(settings, store, shelter, clock))
+        wiring.into_state(settings, store, shelter, clock)
     }
 }
 
@@ -125,6 +138,8 @@ pub async fn serve_with_listener(
     jobs::spawn_all(&state);
     let token = state.shutdown.clone();
     let app = router(state);
+    // The peer address reaches handlers only to be hashed for rate limits (`limits`).
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;

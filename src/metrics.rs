@@ -47,6 +47,12 @@ pub struct Metrics {
     pub replays: Counter,
     /// Live followers sent back to the table by lag or an out-of-order publish.
     pub resyncs: Counter,
+    /// Chats waiting for a worker (set by the chat timer).
+    pub chat_queue_length: Gauge,
+    /// How long clients waited before a worker accepted their chat.
+    pub chat_wait: Histogram,
+    pub chats_opened: Counter,
+    pub chat_messages: Counter,
 }
 
 fn duration_histogram() -> Histogram {
@@ -64,6 +70,27 @@ impl Metrics {
         let events_delivered = Counter::default();
         let replays = Counter::default();
         let resyncs = Counter::default();
+        let chat_queue_length = Gauge::default();
+        // 5 s … ~85 min
+        let chat_wait = Histogram::new(exponential_buckets(5.0, 2.0, 11));
+        let chats_opened = Counter::default();
+        let chat_messages = Counter::default();
+        registry.register(
+            "chat_queue_length",
+            "Client chats waiting for a worker",
+            chat_queue_length.clone(),
+        );
+        registry.register(
+            "chat_wait_seconds",
+            "Time from opening a chat to a worker accepting it",
+            chat_wait.clone(),
+        );
+        registry.register("chats_opened", "Client chats opened", chats_opened.clone());
+        registry.register(
+            "chat_messages",
+            "Chat messages written (both sides)",
+            chat_messages.clone(),
+        );
         registry.register(
             "http_requests",
             "HTTP requests by method, route and status",
@@ -108,6 +135,10 @@ impl Metrics {
             events_delivered,
             replays,
             resyncs,
+            chat_queue_length,
+            chat_wait,
+            chats_opened,
+            chat_messages,
         }
     }
 

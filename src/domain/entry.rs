@@ -11,34 +11,6 @@ use crate::domain::account::User;
 use crate::error::{AppError, Result};
 use crate::events::NewEvent;
 
-macro_rules! key_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $key:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-        #[serde(rename_all = "snake_case")]
-        pub enum $name { $($variant),+ }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $($name::$variant => $key),+ }
-            }
-
-            /// Parses a key, naming `field` in the error.
-            pub fn parse_field(value: &str, field: &str) -> Result<$name> {
-                $name::ALL.iter().copied().find(|v| v.as_str() == value).ok_or_else(|| {
-                    let keys: Vec<&str> = $name::ALL.iter().map(|v| v.as_str()).collect();
-                    AppError::validation(
-                        field,
-                        format!("unknown {field} {value:?}; expected one of {}", keys.join(", ")),
-                    )
-                })
-            }
-        }
-    };
-}
-
 key_enum!(
     /// How the contact came in.
     Channel {
@@ -310,6 +282,9 @@ pub struct Entry {
     pub updated_at: DateTime<Utc>,
     pub created_by: Person,
     pub claimed_by: Option<Person>,
+    /// The client chat this entry records (channel `chat`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat: Option<Uuid>,
 }
 
 /// What the board shows of an entry and what desk events carry.
@@ -329,6 +304,9 @@ pub struct EntrySummary {
     pub updated_at: DateTime<Utc>,
     pub created_by: Person,
     pub claimed_by: Option<Person>,
+    /// The client chat this entry records; the console opens its transcript from here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chat: Option<Uuid>,
 }
 
 impl Entry {
@@ -348,6 +326,7 @@ impl Entry {
             updated_at: self.updated_at,
             created_by: self.created_by.clone(),
             claimed_by: self.claimed_by.clone(),
+            chat: self.chat,
         }
     }
 
@@ -552,6 +531,7 @@ impl NewEntry {
             updated_at: now,
             created_by: Person::from(author),
             claimed_by: None,
+            chat: None,
         };
         validate(&entry, now)?;
         Ok(entry)
@@ -665,6 +645,22 @@ pub fn release(current: &Entry, by: &User, now: DateTime<Utc>) -> Result<Option<
     next.version += 1;
     next.updated_at = now;
     Ok(Some(next))
+}
+
+/// Hands an entry to another worker, as when a chat is transferred with its notes; `None`
+/// when it is theirs already.
+pub fn reassign(current: &Entry, to: &User, now: DateTime<Utc>) -> Option<Entry> {
+    if current.claimed_by.as_ref().is_some_and(|p| p.id == to.id) {
+        return None;
+    }
+    let mut next = current.clone();
+    next.claimed_by = Some(Person::from(to));
+    if next.status == Status::Open {
+        next.status = Status::InProgress;
+    }
+    next.version += 1;
+    next.updated_at = now;
+    Some(next)
 }
 
 /// The desk event announcing a change: the board's projection, never the full text.

@@ -1,9 +1,41 @@
 //! Pure types and rules of the domain: no I/O here, so every rule can be tested directly.
 
+/// A closed set of keys shared with clients (channels, categories, chat states, …): the
+/// enum, its wire keys, and a parser that names the offending field.
+macro_rules! key_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $key:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $key),+ }
+            }
+
+            /// Parses a key, naming `field` in the error.
+            pub fn parse_field(value: &str, field: &str) -> Result<$name> {
+                $name::ALL.iter().copied().find(|v| v.as_str() == value).ok_or_else(|| {
+                    let keys: Vec<&str> = $name::ALL.iter().map(|v| v.as_str()).collect();
+                    AppError::validation(
+                        field,
+                        format!("unknown {field} {value:?}; expected one of {}", keys.join(", ")),
+                    )
+                })
+            }
+        }
+    };
+}
+
 pub mod account;
 pub mod calendar;
+pub mod chat;
 pub mod clock;
 pub mod entry;
 pub mod handover;
+pub mod risk;
 pub mod roles;
 pub mod stream;

@@ -1,8 +1,7 @@
 //! In-process fan-out of committed events, one broadcast channel per stream.
 //!
-//! A channel per stream (rather than one for everything) means a message in one chat wakes
-//! only that chat's subscribers, not every socket on the server. Broadcast senders never
-//! wait for receivers: a slow receiver lags and later catches up from the database.
+//! Broadcast senders never wait for receivers: a slow receiver lags and later catches up
+//! from the database.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -12,59 +11,66 @@ use tokio::sync::broadcast;
 
 use super::Event;
 
-#[derive(Clone)]
-pub struct Hub {
-    inner: Arc<HubInner>,
+/// Named broadcast channels that exist while someone listens: a channel is made by its
+/// first subscriber and removed with its last, so the map never grows with every chat that
+/// ever existed. Used for committed events (`Hub`) and for typing notices (`Typing`).
+pub struct Channels<T> {
+    inner: Arc<ChannelsInner<T>>,
 }
 
-struct HubInner {
-    channels: Mutex<HashMap<String, broadcast::Sender<Arc<Event>>>>,
+impl<T> Clone for Channels<T> {
+    fn clone(&self) -> Self {
+        Channels {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+struct ChannelsInner<T> {
+    senders: Mutex<HashMap<String, broadcast::Sender<T>>>,
     capacity: usize,
-    /// Counts events committed by this process (the `events_appended` metric).
-    appended: Counter,
 }
 
-impl Hub {
-    /// `capacity` is the number of events a receiver may fall behind before it lags.
-    pub fn new(capacity: usize, appended: Counter) -> Self {
-        Hub {
-            inner: Arc::new(HubInner {
-                channels: Mutex::new(HashMap::new()),
+impl<T: Clone> Channels<T> {
+    /// `capacity` is the number of messages a receiver may fall behind before it lags.
+    pub fn new(capacity: usize) -> Self {
+        Channels {
+            inner: Arc::new(ChannelsInner {
+                senders: Mutex::new(HashMap::new()),
                 capacity: capacity.max(1),
-                appended,
             }),
         }
     }
 
-    /// Starts receiving every event published to `stream` from now on.
-    pub fn subscribe(&self, stream: &str) -> HubSubscription {
-        let mut channels = self.inner.channels.lock().expect("hub lock");
-        let sender = channels
-            .entry(stream.to_owned())
+    /// Starts receiving what is sent on `name` from now on.
+    pub fn subscribe(&self, name: &str) -> Subscription<T> {
+        let mut senders = self.inner.senders.lock().expect("channels lock");
+        let sender = senders
+            .entry(name.to_owned())
             .or_insert_with(|| broadcast::channel(self.inner.capacity).0);
-        HubSubscription {
+        Subscription {
             receiver: Some(sender.subscribe()),
-            stream: stream.to_owned(),
-            hub: self.clone(),
+            name: name.to_owned(),
+            channels: self.clone(),
         }
     }
 
-    /// Hands committed events to the stream's current subscribers, in the order given.
-    pub fn publish(&self, events: &[Event]) {
-        self.inner.appended.inc_by(events.len() as u64);
-        let channels = self.inner.channels.lock().expect("hub lock");
-        for event in events {
-            if let Some(sender) = channels.get(&event.stream) {
+    /// Sends each message to its channel's current receivers, in the order given; a
+    /// channel nobody listens to drops it.
+    pub fn send_all<'a>(&self, messages: impl IntoIterator<Item = (&'a str, T)>) {
+        let senders = self.inner.senders.lock().expect("channels lock");
+        for (name, message) in messages {
+            if let Some(sender) = senders.get(name) {
                 // An error only means nobody listens right now, which is fine.
-                let _ = sender.send(Arc::new(event.clone()));
+                let _ = sender.send(message);
             }
         }
     }
 
-    /// Streams with at least one live subscriber in this process.
-    pub fn active_streams(&self) -> Vec<String> {
-        let channels = self.inner.channels.lock().expect("hub lock");
-        channels
+    /// Channels with at least one receiver.
+    pub fn active(&self) -> Vec<String> {
+        let senders = self.inner.senders.lock().expect("channels lock");
+        senders
             .iter()
             .filter(|(_, s)| s.receiver_count() > 0)
             .map(|(name, _)| name.clone())
@@ -72,16 +78,15 @@ impl Hub {
     }
 }
 
-/// A receiver that removes its stream's channel when the last subscriber leaves, so the
-/// hub does not grow with every chat that ever existed.
-pub struct HubSubscription {
-    receiver: Option<broadcast::Receiver<Arc<Event>>>,
-    stream: String,
-    hub: Hub,
+/// A receiver that removes its channel when the last receiver leaves.
+pub struct Subscription<T> {
+    receiver: Option<broadcast::Receiver<T>>,
+    name: String,
+    channels: Channels<T>,
 }
 
-impl HubSubscription {
-    pub async fn recv(&mut self) -> Result<Arc<Event>, broadcast::error::RecvError> {
+impl<T: Clone> Subscription<T> {
+    pub async fn recv(&mut self) -> Result<T, broadcast::error::RecvError> {
         self.receiver
             .as_mut()
             .expect("receiver lives until drop")
@@ -90,16 +95,57 @@ impl HubSubscription {
     }
 }
 
-impl Drop for HubSubscription {
+impl<T> Drop for Subscription<T> {
     fn drop(&mut self) {
-        let mut channels = self.hub.inner.channels.lock().expect("hub lock");
+        let mut senders = self.channels.inner.senders.lock().expect("channels lock");
         drop(self.receiver.take());
-        if channels
-            .get(&self.stream)
+        if senders
+            .get(&self.name)
             .is_some_and(|s| s.receiver_count() == 0)
         {
-            channels.remove(&self.stream);
+            senders.remove(&self.name);
         }
+    }
+}
+
+/// Committed events, one channel per stream. A channel per stream (rather than one for
+/// everything) means a message in one chat wakes only that chat's subscribers.
+#[derive(Clone)]
+pub struct Hub {
+    channels: Channels<Arc<Event>>,
+    /// Counts events committed by this process (the `events_appended` metric).
+    appended: Counter,
+}
+
+pub type HubSubscription = Subscription<Arc<Event>>;
+
+impl Hub {
+    /// `capacity` is the number of events a receiver may fall behind before it lags.
+    pub fn new(capacity: usize, appended: Counter) -> Self {
+        Hub {
+            channels: Channels::new(capacity),
+            appended,
+        }
+    }
+
+    /// Starts receiving every event published to `stream` from now on.
+    pub fn subscribe(&self, stream: &str) -> HubSubscription {
+        self.channels.subscribe(stream)
+    }
+
+    /// Hands committed events to the stream's current subscribers, in the order given.
+    pub fn publish(&self, events: &[Event]) {
+        self.appended.inc_by(events.len() as u64);
+        self.channels.send_all(
+            events
+                .iter()
+                .map(|e| (e.stream.as_str(), Arc::new(e.clone()))),
+        );
+    }
+
+    /// Streams with at least one live subscriber in this process.
+    pub fn active_streams(&self) -> Vec<String> {
+        self.channels.active()
     }
 }
 
@@ -138,7 +184,7 @@ mod tests {
         drop(a);
         assert_eq!(hub.active_streams(), vec!["chat:1".to_owned()]);
         drop(b);
-        assert!(hub.inner.channels.lock().unwrap().is_empty());
+        assert!(hub.channels.inner.senders.lock().unwrap().is_empty());
     }
 
     #[tokio::test]

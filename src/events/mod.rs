@@ -8,8 +8,9 @@
 
 mod hub;
 pub mod subscription;
+pub mod typing;
 
-pub use hub::{Hub, HubSubscription};
+pub use hub::{Channels, Hub, HubSubscription, Subscription};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

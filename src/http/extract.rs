@@ -77,3 +77,143 @@ impl FromRequestParts<AppState> for CurrentSession {
         })
     }
 }
+
+/// A chat client, from `Authorization: Bearer <token>`: the token opens exactly one chat.
+#[derive(Debug, Clone)]
+pub struct ChatClient {
+    pub chat: crate::domain::chat::Chat,
+}
+
+/// The bearer token of a request, if it carries one.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+impl ChatClient {
+    /// The chat a client token opens, if the token is known and unexpired.
+    pub async fn from_token(state: &AppState, token: &str) -> Result<ChatClient, AppError> {
+        // A token is 43 characters; anything far longer is not worth hashing.
+        if token.len() > 128 {
+            return Err(AppError::Unauthorized);
+        }
+        let (chat, expires_at) = state
+            .store
+            .chat_by_token(&token_hash(token))
+            .await?
+            .ok_or(AppError::Unauthorized)?;
+        if expires_at <= state.clock.now() {
+            return Err(AppError::TokenExpired);
+        }
+        Ok(ChatClient { chat })
+    }
+
+    /// The token's own chat, or 403 for any other.
+    pub fn require_chat(&self, id: uuid::Uuid) -> Result<(), AppError> {
+        if self.chat.id == id {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden(
+                "a chat token opens only its own chat".into(),
+            ))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for ChatClient {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = bearer_token(&parts.headers).ok_or(AppError::Unauthorized)?;
+        ChatClient::from_token(state, token).await
+    }
+}
+
+/// Whoever reads a stream: a logged-in user, or a chat client with its token.
+#[derive(Debug, Clone)]
+pub enum Reader {
+    User(User),
+    ChatClient(uuid::Uuid),
+}
+
+impl Reader {
+    pub fn may_read(&self, stream: &crate::domain::stream::StreamName) -> bool {
+        match self {
+            Reader::User(user) => stream.readable_by(user),
+            Reader::ChatClient(id) => *stream == crate::domain::stream::StreamName::Chat(*id),
+        }
+    }
+
+    /// How the reader is named in a refusal.
+    pub fn describe(&self) -> String {
+        match self {
+            Reader::User(user) => format!("role {}", user.role),
+            Reader::ChatClient(_) => "a chat token".to_owned(),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Reader {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if bearer_token(&parts.headers).is_some() {
+            let client = ChatClient::from_request_parts(parts, state).await?;
+            return Ok(Reader::ChatClient(client.chat.id));
+        }
+        let session = CurrentSession::from_request_parts(parts, state).await?;
+        Ok(Reader::User(session.user))
+    }
+}
+
+/// The keyed hash of the client's address, for rate limits only (see `limits`).
+pub struct ClientSource(pub u64);
+
+impl FromRequestParts<AppState> for ClientSource {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let from_header = state
+            .settings
+            .public
+            .client_ip_header
+            .as_deref()
+            .and_then(|name| parts.headers.get(name))
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(|v| v.trim().to_owned());
+        let address = from_header.or_else(|| {
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|info| info.0.ip().to_string())
+        });
+        Ok(ClientSource(
+            state
+                .limits
+                .source_key(address.as_deref().unwrap_or("unknown")),
+        ))
+    }
+}
+
+/// `Option<CurrentSession>`: `None` without a session cookie; a cookie that is invalid or
+/// expired is still refused.
+impl axum::extract::OptionalFromRequestParts<AppState> for CurrentSession {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Option<Self>, AppError> {
+        if session_token(&parts.headers).is_none() {
+            return Ok(None);
+        }
+        <CurrentSession as FromRequestParts<AppState>>::from_request_parts(parts, state)
+            .await
+            .map(Some)
+    }
+}

@@ -1,13 +1,15 @@
 //! The HTTP surface: one router per feature, merged here with the shared layers (request
 //! ids, tracing, metrics, body limits, the JSON error envelope) and the OpenAPI document.
 
+mod chats;
 mod entries;
 pub mod extract;
 mod handovers;
 mod health;
 mod pages;
+mod public_chat;
 mod session;
-mod streams;
+pub(crate) mod streams;
 mod ws;
 
 use std::sync::Arc;
@@ -43,6 +45,8 @@ use crate::metrics::{RequestLabels, RouteLabels};
         (name = "session", description = "Login and accounts"),
         (name = "entries", description = "The shared live log of the on-call desk"),
         (name = "handovers", description = "Handovers to daytime teams with legal deadlines"),
+        (name = "chat", description = "Anonymous client chat: the client's side (no login, a \
+            bearer token) and the desk's risk-ranked queue"),
         (name = "events", description = "Event streams: HTTP paging and the websocket"),
         (name = "operations", description = "Health and metrics"),
     )
@@ -57,6 +61,8 @@ pub fn router(state: AppState) -> Router {
         .merge(session::router())
         .merge(entries::router())
         .merge(handovers::router())
+        .merge(chats::router())
+        .merge(public_chat::router())
         .merge(streams::router())
         .merge(ws::router())
         .merge(health::router())
@@ -152,6 +158,7 @@ async fn json_error_envelope(response: Response) -> Response {
             code: code.to_owned(),
             message: status.canonical_reason().unwrap_or("error").to_owned(),
             field: None,
+            retry_after: None,
         },
     };
     let (mut parts, _) = response.into_parts();

@@ -20,10 +20,21 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(|| async { asset("console/index.html") }))
         .route("/digest", get(|| async { asset("console/digest.html") }))
+        .route("/chat", get(|| async { public_page("public/chat.html") }))
         .route(
             "/static/{*path}",
             get(|Path(path): Path<String>| async move { asset(&path) }),
         )
+}
+
+/// A page for the public: nothing of it may linger on a shared device or leak where the
+/// visitor came from, so it is never cached and sends no referrer.
+fn public_page(path: &str) -> Response {
+    let mut response = asset(path);
+    let headers = response.headers_mut();
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    response
 }
 
 fn asset(path: &str) -> Response {

@@ -5,7 +5,9 @@ use std::time::Duration;
 use crate::AppState;
 use crate::domain::entry::Person;
 use crate::domain::handover;
-use crate::store::{HandoverFilter, Updated};
+use crate::chats;
+use crate::domain::chat::{ChatState, EndReason};
+use crate::store::{ChatFilter, HandoverFilter, Updated};
 
 /// How often expired sessions are removed (they are refused at once either way).
 const SESSION_PURGE_EVERY: Duration = Duration::from_secs(600);
@@ -16,6 +18,83 @@ const OVERDUE_CHECK_EVERY: Duration = Duration::from_secs(60);
 pub fn spawn_all(state: &AppState) {
     tokio::spawn(purge_expired_sessions(state.clone()));
     tokio::spawn(watch_overdue_handovers(state.clone()));
+    tokio::spawn(watch_chats(state.clone()));
+}
+
+/// Runs `run_chat_timers` on a timer.
+async fn watch_chats(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(state.settings.chat.check_secs));
+    loop {
+        tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            _ = tick.tick() => {
+                if let Err(err) = run_chat_timers(&state).await {
+                    tracing::warn!(error = %err, "chat timers failed");
+                }
+            }
+        }
+    }
+}
+
+/// What one run of the chat timers did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct ChatTimers {
+    /// Active chats ended because nobody wrote for `chat.idle_minutes`.
+    pub idle: usize,
+    /// Chats ended because the client's token ran out.
+    pub expired: usize,
+    /// Ended chats whose message bodies were removed after `chat.retention_days`.
+    pub purged: usize,
+}
+
+/// Ends idle and abandoned chats, purges old transcripts, refreshes the queue gauge, and
+/// forgets rate-limit state that has refilled.
+pub async fn run_chat_timers(state: &AppState) -> crate::error::Result<ChatTimers> {
+    let now = state.clock.now();
+    let settings = &state.settings.chat;
+    let batch = |filter: ChatFilter| ChatFilter {
+        limit: 500,
+        ..filter
+    };
+    let mut done = ChatTimers::default();
+    let idle = batch(ChatFilter {
+        idle_before: Some(now - chrono::Duration::minutes(i64::from(settings.idle_minutes))),
+        ..ChatFilter::default()
+    });
+    for chat in state.store.list_chats(&idle).await? {
+        chats::end(state, chat.id, EndReason::Idle).await?;
+        done.idle += 1;
+    }
+    let expired = batch(ChatFilter {
+        token_expired_before: Some(now),
+        ..ChatFilter::default()
+    });
+    for chat in state.store.list_chats(&expired).await? {
+        chats::end(state, chat.id, EndReason::Expired).await?;
+        done.expired += 1;
+    }
+    let old = batch(ChatFilter {
+        unpurged_ended_before: Some(now - chrono::Duration::days(i64::from(settings.retention_days))),
+        ..ChatFilter::default()
+    });
+    for chat in state.store.list_chats(&old).await? {
+        if let Some(next) = chat.purged(now) {
+            if let Updated::Saved = state.store.purge_chat_transcript(&next).await? {
+                done.purged += 1;
+            }
+        }
+    }
+    let queued = state
+        .store
+        .list_chats(&ChatFilter {
+            states: vec![ChatState::Queued],
+            limit: 100_000,
+            ..ChatFilter::default()
+        })
+        .await?;
+    state.metrics.chat_queue_length.set(queued.len() as i64);
+    state.limits.forget_refilled();
+    Ok(done)
 }
 
 /// Runs `mark_overdue_handovers` on a timer. The state lives in the database (`overdue_at`),

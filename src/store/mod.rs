@@ -5,6 +5,7 @@
 //! differ. Every write that changes state appends its events in the same transaction and
 //! hands them to the hub after the commit, so a websocket never carries uncommitted state.
 
+mod chats;
 pub mod postgres;
 mod sql;
 pub mod sqlite;
@@ -17,6 +18,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::account::{NewUser, Team, User};
+pub use chats::{ChatFilter, ChatStore, MessageWrite};
 use crate::domain::entry::{Change, Entry, EntryFilter, Person, Revision};
 use crate::domain::handover::Handover;
 use crate::error::{AppError, Result};
@@ -111,7 +113,7 @@ pub struct HandoverFilter {
 }
 
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: ChatStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Cheap round trip, for readiness checks.

@@ -43,3 +43,4 @@ impl PgStore {
 }
 
 super::sql::impl_store!(PgStore, sqlx::Postgres, Backend::Postgres);
+super::chats::impl_chat_store!(PgStore, sqlx::Postgres);

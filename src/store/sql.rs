@@ -322,6 +322,36 @@ macro_rules! impl_store {
                 Ok(appended)
             }
 
+            /// Inserts version 1 of an entry and its first revision; false (and nothing
+            /// written) when the id is taken.
+            async fn insert_entry_in_tx(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                entry: &$crate::domain::entry::Entry,
+            ) -> $crate::error::Result<bool> {
+                let body = serde_json::to_string(entry)?;
+                let inserted = $crate::store::sql::bind_entry!(
+                    sqlx::query($crate::store::sql::ENTRY_INSERT),
+                    entry,
+                    &body
+                )
+                .execute(&mut **tx)
+                .await?;
+                if inserted.rows_affected() == 0 {
+                    return Ok(false);
+                }
+                sqlx::query($crate::store::sql::REVISION_INSERT)
+                    .bind(entry.id)
+                    .bind(entry.version)
+                    .bind($crate::domain::entry::Change::Created.as_str())
+                    .bind(entry.created_at)
+                    .bind(entry.created_by.id)
+                    .bind(&entry.created_by.name)
+                    .bind(&body)
+                    .execute(&mut **tx)
+                    .await?;
+                Ok(true)
+            }
+
             /// Appends the events, commits the transaction, and only then wakes the hub:
             /// the last step of every write.
             async fn commit_with_events(
@@ -562,32 +592,14 @@ macro_rules! impl_store {
                 entry: &$crate::domain::entry::Entry,
                 events: &[$crate::events::NewEvent],
             ) -> $crate::error::Result<$crate::store::Inserted<$crate::domain::entry::Entry>> {
-                let body = serde_json::to_string(entry)?;
                 let mut tx = self.writer().begin().await?;
-                let inserted = $crate::store::sql::bind_entry!(
-                    sqlx::query($crate::store::sql::ENTRY_INSERT),
-                    entry,
-                    &body
-                )
-                .execute(&mut *tx)
-                .await?;
-                if inserted.rows_affected() == 0 {
+                if !Self::insert_entry_in_tx(&mut tx, entry).await? {
                     tx.rollback().await?;
                     let existing = $crate::store::Store::get_entry(self, entry.id)
                         .await?
                         .ok_or_else(|| $crate::error::AppError::Internal("entry vanished".into()))?;
                     return Ok($crate::store::Inserted::Existing(Box::new(existing)));
                 }
-                sqlx::query($crate::store::sql::REVISION_INSERT)
-                    .bind(entry.id)
-                    .bind(entry.version)
-                    .bind($crate::domain::entry::Change::Created.as_str())
-                    .bind(entry.created_at)
-                    .bind(entry.created_by.id)
-                    .bind(&entry.created_by.name)
-                    .bind(&body)
-                    .execute(&mut *tx)
-                    .await?;
                 self.commit_with_events(tx, events, entry.created_at).await?;
                 Ok($crate::store::Inserted::Created)
             }

@@ -230,7 +230,9 @@ impl TestApp {
         let shelter_url = format!("sqlite://{}", db.dir.path().join("shelter.db").display());
         let register = shelter::Register::open(&shelter_url).await.unwrap();
         let wiring = db.wiring.take().expect("wiring unused");
-        let state = wiring.into_state(settings, db.store.clone(), register, clock.clone());
+        let state = wiring
+            .into_state(settings, db.store.clone(), register, clock.clone())
+            .expect("valid settings");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();

@@ -1,5 +1,9 @@
 //! `GET /api/v1/ws`: one websocket per console, following any number of streams.
 //!
+//! Staff connect with their session cookie. A chat client connects without one and sends
+//! `{"type":"auth","token"}` first; until then the socket may do nothing else, and it is
+//! closed if the frame does not come within `AUTH_WITHIN`.
+//!
 //! Per connection: a reader loop (frames, heartbeats, shutdown), a writer task draining a
 //! small bounded queue into the socket, and one follower task per subscribed stream. A
 //! follower that finds the queue full waits; meanwhile its hub receiver may lag, and it then
@@ -27,15 +31,21 @@ use crate::domain::account::User;
 use crate::domain::roles::Role;
 use crate::error::{AppError, ErrorBody, Result};
 use crate::events::subscription::{Deliver, Delivery, follow};
-use crate::http::extract::CurrentSession;
+use crate::domain::chat::Author;
+use crate::domain::stream::StreamName;
+use crate::events::typing::TypingNotice;
+use crate::http::extract::{ChatClient, CurrentSession, Reader};
+use crate::http::streams::authorize_stream;
+use uuid::Uuid;
 use crate::metrics::RoleLabels;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(websocket))
 }
 
-/// Opens the realtime socket. Client frames: `subscribe`, `unsubscribe`, `ping`; server
-/// frames: `event`, `subscribed`, `unsubscribed`, `pong`, `error` (DESIGN §5).
+/// Opens the realtime socket. Client frames: `subscribe`, `unsubscribe`, `ping`, `auth`
+/// (chat clients, first), `typing`; server frames: `event`, `subscribed`, `unsubscribed`,
+/// `pong`, `authenticated`, `typing`, `presence`, `error` (DESIGN §5).
 #[utoipa::path(get, path = "/api/v1/ws", tag = "events",
     responses(
         (status = 101, description = "Switching to the websocket protocol"),
@@ -44,7 +54,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     ))]
 async fn websocket(
     State(state): State<AppState>,
-    session: CurrentSession,
+    session: Option<CurrentSession>,
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response> {
@@ -56,7 +66,7 @@ async fn websocket(
         .max_write_buffer_size(limits.max_message_bytes.max(64 * 1024) * 4)
         .max_message_size(limits.max_message_bytes)
         .max_frame_size(limits.max_message_bytes)
-        .on_upgrade(move |socket| serve_socket(state, session.user, socket)))
+        .on_upgrade(move |socket| serve_socket(state, session.map(|s| s.user), socket)))
 }
 
 /// A browser always sends `Origin`; the cookie would ride along on a cross-site page's
@@ -106,20 +116,47 @@ impl Deliver for Outbound {
     }
 }
 
-struct Connection {
-    state: AppState,
-    user: User,
-    tx: mpsc::Sender<Message>,
-    followers: HashMap<String, JoinHandle<()>>,
+/// How long a socket without a session may wait before sending its `auth` frame.
+const AUTH_WITHIN: Duration = Duration::from_secs(10);
+
+/// At most one typing notice per connection in this interval; the rest are dropped.
+const TYPING_EVERY: Duration = Duration::from_millis(1000);
+
+/// Who is on the other end of the socket.
+enum Peer {
+    /// No session cookie, and no `auth` frame yet.
+    Pending,
+    Staff(User),
+    ChatClient(Uuid),
 }
 
-async fn serve_socket(state: AppState, user: User, socket: WebSocket) {
+impl Peer {
+    fn reader(&self) -> Option<Reader> {
+        match self {
+            Peer::Pending => None,
+            Peer::Staff(user) => Some(Reader::User(user.clone())),
+            Peer::ChatClient(id) => Some(Reader::ChatClient(*id)),
+        }
+    }
+}
+
+struct Connection {
+    state: AppState,
+    peer: Peer,
+    tx: mpsc::Sender<Message>,
+    followers: HashMap<String, JoinHandle<()>>,
+    last_typing: Option<Instant>,
+}
+
+async fn serve_socket(state: AppState, user: Option<User>, socket: WebSocket) {
+    let role = user
+        .as_ref()
+        .map(|u| u.role.to_string())
+        .unwrap_or_else(|| "chat_client".to_owned());
     let gauge = state
         .metrics
         .ws_connections
-        .get_or_create(&RoleLabels {
-            role: user.role.to_string(),
-        })
+        .get_or_create(&RoleLabels { role })
         .clone();
     gauge.inc();
 
@@ -137,8 +174,13 @@ async fn serve_socket(state: AppState, user: User, socket: WebSocket) {
     });
 
     // Desk users are "on shift" while a console is open, and see who else is.
-    let is_desk = matches!(user.role, Role::Oncall | Role::Supervisor);
-    let _on_shift = is_desk.then(|| state.presence.join(&user, state.clock.now()));
+    let is_desk = user
+        .as_ref()
+        .is_some_and(|u| matches!(u.role, Role::Oncall | Role::Supervisor));
+    let _on_shift = user
+        .as_ref()
+        .filter(|_| is_desk)
+        .map(|u| state.presence.join(u, state.clock.now()));
     let mut presence = is_desk.then(|| state.presence.watch());
     if let Some(watch) = presence.as_mut() {
         watch.mark_changed();
@@ -146,10 +188,13 @@ async fn serve_socket(state: AppState, user: User, socket: WebSocket) {
 
     let mut conn = Connection {
         state: state.clone(),
-        user,
+        peer: user.map_or(Peer::Pending, Peer::Staff),
         tx,
         followers: HashMap::new(),
+        last_typing: None,
     };
+    let auth_deadline = tokio::time::sleep(AUTH_WITHIN);
+    tokio::pin!(auth_deadline);
     let mut heartbeat = tokio::time::interval(Duration::from_secs(limits.heartbeat_secs));
     heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let idle_timeout = Duration::from_secs(limits.idle_timeout_secs);
@@ -159,6 +204,9 @@ async fn serve_socket(state: AppState, user: User, socket: WebSocket) {
         tokio::select! {
             _ = state.shutdown.cancelled() => {
                 break Some((close_code::RESTART, "server restarting; reconnect with since"));
+            }
+            _ = &mut auth_deadline, if matches!(conn.peer, Peer::Pending) => {
+                break Some((close_code::POLICY, "authenticate first"));
             }
             Ok(()) = presence_changed(&mut presence) => {
                 let online = state.presence.online();
@@ -174,7 +222,11 @@ async fn serve_socket(state: AppState, user: User, socket: WebSocket) {
             received = incoming.next() => {
                 last_heard = Instant::now();
                 match received {
-                    Some(Ok(Message::Text(text))) => conn.on_text(&text).await,
+                    Some(Ok(Message::Text(text))) => {
+                        if let Err(close) = conn.on_text(&text).await {
+                            break Some(close);
+                        }
+                    }
                     Some(Ok(Message::Binary(_))) => {
                         conn.send_error(&AppError::BadRequest(
                             "binary frames are not supported; send JSON text".into(),
@@ -207,6 +259,33 @@ async fn serve_socket(state: AppState, user: User, socket: WebSocket) {
     gauge.dec();
 }
 
+/// Passes typing notices to the socket until it closes; never resolves without any. A full
+/// queue drops the notice: it would be stale by the time it arrived.
+async fn forward_typing(
+    typing: Option<crate::events::Subscription<TypingNotice>>,
+    tx: mpsc::Sender<Message>,
+) {
+    let Some(mut typing) = typing else {
+        return std::future::pending().await;
+    };
+    loop {
+        match typing.recv().await {
+            Ok(notice) => {
+                let text = ServerFrame::Typing(&notice).to_text();
+                if let Err(mpsc::error::TrySendError::Closed(_)) =
+                    tx.try_send(Message::Text(text.into()))
+                {
+                    return std::future::pending().await;
+                }
+            }
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => {
+                return std::future::pending().await;
+            }
+        }
+    }
+}
+
 /// Resolves when the presence list changed; never for a socket without presence.
 async fn presence_changed(
     watch: &mut Option<
@@ -232,8 +311,13 @@ fn close_for(err: &axum::Error) -> (u16, &'static str) {
 }
 
 impl Connection {
-    async fn on_text(&mut self, text: &str) {
-        match protocol::parse(text) {
+    /// Handles one frame; `Err` closes the socket with that code and reason.
+    async fn on_text(&mut self, text: &str) -> std::result::Result<(), (u16, &'static str)> {
+        let frame = protocol::parse(text);
+        if matches!(self.peer, Peer::Pending) {
+            return self.authenticate(frame).await;
+        }
+        match frame {
             Ok(ClientFrame::Subscribe { stream, since }) => self.subscribe(stream, since).await,
             Ok(ClientFrame::Unsubscribe { stream }) => {
                 if let Some(follower) = self.followers.remove(&stream) {
@@ -243,20 +327,79 @@ impl Connection {
                     .await;
             }
             Ok(ClientFrame::Ping) => self.send(ServerFrame::Pong).await,
+            Ok(ClientFrame::Auth { .. }) => {
+                let err = AppError::BadRequest("this socket is already authenticated".into());
+                self.send_error(&err, None).await;
+            }
+            Ok(ClientFrame::Typing { stream }) => self.typing(stream).await,
             Err(err) => self.send_error(&err, None).await,
+        }
+        Ok(())
+    }
+
+    /// The first frame of a socket without a session must be a valid `auth`.
+    async fn authenticate(
+        &mut self,
+        frame: Result<ClientFrame>,
+    ) -> std::result::Result<(), (u16, &'static str)> {
+        let token = match frame {
+            Ok(ClientFrame::Auth { token }) => token,
+            Ok(_) => {
+                self.send_error(&AppError::Unauthorized, None).await;
+                return Err((close_code::POLICY, "authenticate first"));
+            }
+            Err(err) => {
+                self.send_error(&err, None).await;
+                return Err((close_code::POLICY, "authenticate first"));
+            }
+        };
+        match ChatClient::from_token(&self.state, &token).await {
+            Ok(client) => {
+                self.peer = Peer::ChatClient(client.chat.id);
+                self.send(ServerFrame::Authenticated {
+                    chat_id: client.chat.id,
+                })
+                .await;
+                Ok(())
+            }
+            Err(err) => {
+                self.send_error(&err, None).await;
+                Err((close_code::POLICY, "invalid chat token"))
+            }
         }
     }
 
-    async fn subscribe(&mut self, stream: String, since: i64) {
-        let name = match stream.parse::<crate::domain::stream::StreamName>() {
-            Ok(name) => name,
-            Err(err) => return self.send_error(&err, Some(&stream)).await,
+    /// Passes a typing notice to the others in a chat the sender may read.
+    async fn typing(&mut self, stream: String) {
+        let (Ok(name @ StreamName::Chat(_)), Some(reader)) =
+            (stream.parse::<StreamName>(), self.peer.reader())
+        else {
+            let err = AppError::validation("stream", "typing notices go to a chat stream");
+            return self.send_error(&err, Some(&stream)).await;
         };
-        if !name.readable_by(&self.user) {
-            let err = AppError::Forbidden(format!(
-                "role {} may not read stream {stream}",
-                self.user.role
-            ));
+        if !reader.may_read(&name) {
+            let err = AppError::Forbidden(format!("{} may not write to {name}", reader.describe()));
+            return self.send_error(&err, Some(&stream)).await;
+        }
+        if self.last_typing.is_some_and(|t| t.elapsed() < TYPING_EVERY) {
+            return;
+        }
+        self.last_typing = Some(Instant::now());
+        let from = match self.peer {
+            Peer::ChatClient(_) => Author::Client,
+            _ => Author::Worker,
+        };
+        self.state.typing.notify(TypingNotice {
+            stream: name.to_string(),
+            from,
+        });
+    }
+
+    async fn subscribe(&mut self, stream: String, since: i64) {
+        let Some(reader) = self.peer.reader() else {
+            return self.send_error(&AppError::Unauthorized, Some(&stream)).await;
+        };
+        if let Err(err) = authorize_stream(&reader, &stream) {
             return self.send_error(&err, Some(&stream)).await;
         }
         if since < 0 {
@@ -282,16 +425,24 @@ impl Connection {
             state: state.clone(),
         };
         let follower_stream = stream.clone();
+        // A chat's typing notices ride along with its events.
+        let typing = stream
+            .starts_with("chat:")
+            .then(|| state.typing.subscribe(&stream));
+        let typing_tx = self.tx.clone();
         let handle = tokio::spawn(async move {
-            let result = follow(
+            let followed = follow(
                 state.store.as_ref(),
                 &state.hub,
                 &state.metrics,
                 &follower_stream,
                 since,
                 &mut out,
-            )
-            .await;
+            );
+            let result = tokio::select! {
+                result = followed => result,
+                _ = forward_typing(typing, typing_tx) => Ok(()),
+            };
             if let Err(err) = result {
                 let frame = ServerFrame::error(&err, Some(&follower_stream));
                 let _ = out.tx.send(Message::Text(frame.to_text().into())).await;

@@ -21,6 +21,10 @@ pub enum ClientFrame {
     },
     /// Application-level keepalive for clients that cannot see websocket pings.
     Ping,
+    /// A chat client's first frame: the token from opening the chat (no cookie needed).
+    Auth { token: String },
+    /// "I am typing" in a chat stream the sender follows; passed on, never stored.
+    Typing { stream: String },
 }
 
 /// What the server sends.
@@ -36,6 +40,12 @@ pub enum ServerFrame<'a> {
         stream: &'a str,
     },
     Pong,
+    /// The chat token was accepted: the socket may now follow `chat:<chat_id>`.
+    Authenticated {
+        chat_id: uuid::Uuid,
+    },
+    /// Someone in a followed chat is typing (`from`: `client` or `worker`).
+    Typing(&'a crate::events::typing::TypingNotice),
     /// Who is on shift (desk roles only); sent on connect and on every change.
     Presence {
         online: &'a [OnlineUser],
@@ -95,6 +105,9 @@ mod tests {
             r#"{"type":"subscribe","stream":"desk","extra":true}"#,
             r#"{"type":"subscribe"}"#,
             r#"{"type":"launch"}"#,
+            r#"{"type":"auth"}"#,
+            r#"{"type":"auth","token":7}"#,
+            r#"{"type":"typing","stream":"desk","body":"x"}"#,
             r#"{"stream":"desk"}"#,
             r#"{"type":"subscribe","stream":"desk","since":"1"}"#,
             "[1,2]",
@@ -103,6 +116,24 @@ mod tests {
             let err = parse(bad).unwrap_err();
             assert_eq!(err.code(), "bad_request", "{bad}");
         }
+    }
+
+    #[test]
+    fn chat_frames_parse() {
+        assert_eq!(
+            parse(r#"{"type":"auth","token":"abc"}"#).unwrap(),
+            ClientFrame::Auth {
+                token: "abc".into()
+            }
+        );
+        let notice = crate::events::typing::TypingNotice {
+            stream: "chat:x".into(),
+            from: crate::domain::chat::Author::Worker,
+        };
+        assert_eq!(
+            ServerFrame::Typing(&notice).to_text(),
+            r#"{"type":"typing","stream":"chat:x","from":"worker"}"#
+        );
     }
 
     #[test]
