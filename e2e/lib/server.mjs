@@ -13,6 +13,8 @@ export async function startServer() {
   const env = { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' };
   env.PAIVYSTYS_DATABASE_URL = process.env.PAIVYSTYS_E2E_DATABASE_URL ?? `sqlite://${join(dir, 'e2e.db')}`;
   env.PAIVYSTYS_SHELTER_DATABASE_URL = `sqlite://${join(dir, 'shelter.db')}`;
+  // Every test's chat client comes from 127.0.0.1: one source, so lift its opening limit.
+  env.PAIVYSTYS_CHAT__OPENS_PER_HOUR_PER_SOURCE = env.PAIVYSTYS_CHAT__OPENS_PER_HOUR_PER_SOURCE ?? '1000';
   const child = spawn(BIN, ['serve', '--demo', '--bind', '127.0.0.1:0'], { cwd: dir, env });
   let stderr = '';
   child.stderr.on('data', (chunk) => { stderr += chunk; });
