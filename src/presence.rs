@@ -18,6 +18,8 @@ use crate::domain::roles::Role;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct OnlineUser {
     pub id: i64,
+    /// For handing a chat over (`POST /api/v1/chats/{id}/transfer`).
+    pub username: String,
     pub name: String,
     pub role: Role,
     /// When the user's first open console connected.
@@ -45,6 +47,7 @@ impl Presence {
             (
                 OnlineUser {
                     id: user.id,
+                    username: user.username.clone(),
                     name: user.display_name.clone(),
                     role: user.role,
                     since: now,
