@@ -102,7 +102,9 @@ where
             Updated::Stale(_) => continue,
         }
     }
-    Err(AppError::Conflict("the chat keeps changing; try again".into()))
+    Err(AppError::Conflict(
+        "the chat keeps changing; try again".into(),
+    ))
 }
 
 /// Writes a message from the client (`by: None`) or from the desk. Returns whether it was
@@ -153,7 +155,9 @@ pub async fn post_message(
             MessageWrite::Stale(_) => continue,
         }
     }
-    Err(AppError::Conflict("the chat keeps changing; try again".into()))
+    Err(AppError::Conflict(
+        "the chat keeps changing; try again".into(),
+    ))
 }
 
 /// A message resent after the chat ended is answered with the original; a new one is
@@ -169,7 +173,8 @@ async fn resent(state: &AppState, id: Uuid, client_id: Uuid) -> Result<(bool, Ch
         .ok_or_else(|| AppError::Conflict("the chat has ended".into()))
 }
 
-/// Ends a chat; the client may read it for a little while after.
+/// Ends a chat; the client may read it for a little while after (unless it ended because
+/// the token ran out).
 pub async fn end(state: &AppState, id: Uuid, reason: EndReason) -> Result<Chat> {
     let now = state.clock.now();
     let read_after = Duration::minutes(i64::from(state.settings.chat.read_after_end_minutes));
@@ -183,7 +188,7 @@ pub async fn end(state: &AppState, id: Uuid, reason: EndReason) -> Result<Chat> 
             chat::desk_event("chat.ended", &next),
         ];
         Ok(Some(ChatChange {
-            token_expires_at: Some(now + read_after),
+            token_expires_at: (reason != EndReason::Expired).then_some(now + read_after),
             ..ChatChange::new(next, events)
         }))
     })
@@ -234,7 +239,13 @@ pub async fn accept_next(state: &AppState, by: &User) -> Result<Option<Chat>> {
 }
 
 /// Hands the chat to a colleague; the live-log entry (with its notes) goes along.
-pub async fn transfer(state: &AppState, id: Uuid, by: &User, to: &User, note: String) -> Result<Chat> {
+pub async fn transfer(
+    state: &AppState,
+    id: Uuid,
+    by: &User,
+    to: &User,
+    note: String,
+) -> Result<Chat> {
     let now = state.clock.now();
     let moved = change(state, id, |chat| {
         let next = chat.transferred(by, to, note.clone(), now)?;
@@ -271,5 +282,7 @@ async fn reassign_entry(state: &AppState, entry_id: Uuid, to: &User, by: &User) 
             Updated::Stale(_) => continue,
         }
     }
-    Err(AppError::Conflict("the chat's entry keeps changing; try again".into()))
+    Err(AppError::Conflict(
+        "the chat's entry keeps changing; try again".into(),
+    ))
 }

@@ -169,10 +169,9 @@ impl IntoResponse for AppError {
         }
         let mut response = (status, Json(self.body())).into_response();
         if let AppError::RateLimited { retry_after_secs } = self {
-            response.headers_mut().insert(
-                axum::http::header::RETRY_AFTER,
-                retry_after_secs.into(),
-            );
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, retry_after_secs.into());
         }
         response
     }

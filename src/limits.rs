@@ -74,9 +74,7 @@ impl Limits {
 
     /// May this source open another chat?
     pub fn check_open(&self, source: u64) -> Result<()> {
-        self.opens_total
-            .check()
-            .map_err(|n| self.refused(n))?;
+        self.opens_total.check().map_err(|n| self.refused(n))?;
         self.opens_by_source
             .check_key(&source)
             .map_err(|n| self.refused(n))
@@ -144,8 +142,14 @@ mod tests {
     fn the_source_key_is_not_the_address_and_differs_between_processes() {
         let one = limits(1, 1);
         let two = limits(1, 1);
-        assert_eq!(one.source_key("198.51.100.7"), one.source_key("198.51.100.7"));
-        assert_ne!(one.source_key("198.51.100.7"), two.source_key("198.51.100.7"));
+        assert_eq!(
+            one.source_key("198.51.100.7"),
+            one.source_key("198.51.100.7")
+        );
+        assert_ne!(
+            one.source_key("198.51.100.7"),
+            two.source_key("198.51.100.7")
+        );
     }
 
     #[test]

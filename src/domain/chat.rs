@@ -11,7 +11,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::account::User;
-use crate::domain::entry::{Category, Channel, Entry, Person, RiskChecklist, Status, Subject, Urgency};
+use crate::domain::entry::{
+    Category, Channel, Entry, Person, RiskChecklist, Status, Subject, Urgency,
+};
 use crate::domain::risk::{Detection, RiskLevel, RiskSignal};
 use crate::domain::stream::StreamName;
 use crate::error::{AppError, Result};
@@ -223,7 +225,10 @@ impl Chat {
             }
             Author::Worker => next.worker_messages += 1,
         }
-        next.risk.level = next.risk.detected.max(next.risk.assessed.unwrap_or_default());
+        next.risk.level = next
+            .risk
+            .detected
+            .max(next.risk.assessed.unwrap_or_default());
         Ok(next)
     }
 
@@ -234,7 +239,10 @@ impl Chat {
         next.version += 1;
         next.risk.assessed = Some(level.max(self.risk.assessed.unwrap_or_default()));
         next.risk.assessed_by = Some(Person::from(by));
-        next.risk.level = next.risk.detected.max(next.risk.assessed.unwrap_or_default());
+        next.risk.level = next
+            .risk
+            .detected
+            .max(next.risk.assessed.unwrap_or_default());
         Ok(next)
     }
 
@@ -491,7 +499,10 @@ pub fn wait_estimate(recent_waits: &[Duration], position: i64, workers: usize) -
     if recent_waits.is_empty() || workers == 0 || position < 1 {
         return None;
     }
-    let mut waits: Vec<i64> = recent_waits.iter().map(|w| w.num_seconds().max(0)).collect();
+    let mut waits: Vec<i64> = recent_waits
+        .iter()
+        .map(|w| w.num_seconds().max(0))
+        .collect();
     waits.sort_unstable();
     let median = waits[waits.len() / 2];
     let rounds = (position + workers as i64 - 1) / workers as i64;
@@ -576,23 +587,35 @@ mod tests {
         let chat = chat
             .after_message(Author::Client, &Detection::default(), at(1, 2))
             .unwrap();
-        assert_eq!(chat.risk.level, RiskLevel::High, "a calm message lowers nothing");
+        assert_eq!(
+            chat.risk.level,
+            RiskLevel::High,
+            "a calm message lowers nothing"
+        );
         let chat = chat.assessed(RiskLevel::Imminent, &worker).unwrap();
         assert_eq!(chat.risk.level, RiskLevel::Imminent);
         let chat = chat.assessed(RiskLevel::Elevated, &worker).unwrap();
-        assert_eq!(chat.risk.level, RiskLevel::Imminent, "an assessment only raises");
+        assert_eq!(
+            chat.risk.level,
+            RiskLevel::Imminent,
+            "an assessment only raises"
+        );
     }
 
     #[test]
     fn reaching_imminent_risk_alerts_the_desk_once() {
         let chat = Chat::open(Uuid::new_v4(), Language::En, at(1, 0));
         let imminent = risky(RiskLevel::Imminent, RiskSignal::Suicide);
-        let first = chat.after_message(Author::Client, &imminent, at(1, 1)).unwrap();
+        let first = chat
+            .after_message(Author::Client, &imminent, at(1, 1))
+            .unwrap();
         let kinds = |a: &Chat, b: &Chat| -> Vec<String> {
             risk_events(a, b).into_iter().map(|e| e.kind).collect()
         };
         assert_eq!(kinds(&chat, &first), ["chat.updated", "chat.alert"]);
-        let second = first.after_message(Author::Client, &imminent, at(1, 2)).unwrap();
+        let second = first
+            .after_message(Author::Client, &imminent, at(1, 2))
+            .unwrap();
         assert!(kinds(&first, &second).is_empty());
     }
 
@@ -607,9 +630,17 @@ mod tests {
             .unwrap()
             .accepted(&user(1, Role::Oncall), Uuid::new_v4(), at(1, 2))
             .unwrap();
-        for kind in ["chat.accepted", "chat.transferred", "chat.ended", "chat.delivered"] {
+        for kind in [
+            "chat.accepted",
+            "chat.transferred",
+            "chat.ended",
+            "chat.delivered",
+        ] {
             let text = client_event(&chat, kind).data.to_string();
-            assert!(!text.contains("Worker 1") && !text.contains("imminent"), "{text}");
+            assert!(
+                !text.contains("Worker 1") && !text.contains("imminent"),
+                "{text}"
+            );
         }
     }
 
@@ -641,10 +672,18 @@ mod tests {
             .unwrap();
         assert!(chat.transferred(&b, &a, String::new(), at(1, 2)).is_err());
         let moved = chat
-            .transferred(&a, &b, "Äiti, kaksi lasta; pelkää miestään".into(), at(1, 2))
+            .transferred(
+                &a,
+                &b,
+                "Äiti, kaksi lasta; pelkää miestään".into(),
+                at(1, 2),
+            )
             .unwrap();
         assert_eq!(moved.worker.as_ref().map(|p| p.id), Some(2));
-        assert_eq!(moved.transfers[0].note, "Äiti, kaksi lasta; pelkää miestään");
+        assert_eq!(
+            moved.transfers[0].note,
+            "Äiti, kaksi lasta; pelkää miestään"
+        );
         assert!(moved.transferred(&b, &b, String::new(), at(1, 3)).is_err());
     }
 
@@ -655,7 +694,10 @@ mod tests {
             body: body.into(),
         };
         assert_eq!(request("  hei  ").validated(10).unwrap().1, "hei");
-        assert_eq!(request(" \n ").validated(10).unwrap_err().code(), "validation_failed");
+        assert_eq!(
+            request(" \n ").validated(10).unwrap_err().code(),
+            "validation_failed"
+        );
         assert!(request(&"ä".repeat(10)).validated(10).is_ok());
         assert!(request(&"ä".repeat(11)).validated(10).is_err());
     }
@@ -666,6 +708,10 @@ mod tests {
         assert_eq!(wait_estimate(&waits, 1, 2), Some(Duration::minutes(4)));
         assert_eq!(wait_estimate(&waits, 3, 2), Some(Duration::minutes(8)));
         assert_eq!(wait_estimate(&[], 1, 2), None, "no recent chats: no guess");
-        assert_eq!(wait_estimate(&waits, 1, 0), None, "nobody on shift: no guess");
+        assert_eq!(
+            wait_estimate(&waits, 1, 0),
+            None,
+            "nobody on shift: no guess"
+        );
     }
 }

@@ -299,16 +299,40 @@ mod tests {
     fn phrases_in_each_language_are_found() {
         let l = lexicon();
         for (text, level, signal) in [
-            ("Ajattelen itsemurhaa joka päivä", RiskLevel::High, RiskSignal::Suicide),
-            ("aion tappaa itseni tänä yönä", RiskLevel::Imminent, RiskSignal::Suicide),
+            (
+                "Ajattelen itsemurhaa joka päivä",
+                RiskLevel::High,
+                RiskSignal::Suicide,
+            ),
+            (
+                "aion tappaa itseni tänä yönä",
+                RiskLevel::Imminent,
+                RiskSignal::Suicide,
+            ),
             ("Mieheni LYÖ minua", RiskLevel::High, RiskSignal::Violence),
             ("hän on lyönyt minua", RiskLevel::High, RiskSignal::Violence),
-            ("Jag tänker på självmord", RiskLevel::High, RiskSignal::Suicide),
-            ("I want to kill myself", RiskLevel::Imminent, RiskSignal::Suicide),
+            (
+                "Jag tänker på självmord",
+                RiskLevel::High,
+                RiskSignal::Suicide,
+            ),
+            (
+                "I want to kill myself",
+                RiskLevel::Imminent,
+                RiskSignal::Suicide,
+            ),
             ("I don't want to live", RiskLevel::High, RiskSignal::Suicide),
             ("I don’t want to live", RiskLevel::High, RiskSignal::Suicide),
-            ("he threatens to kill me", RiskLevel::Imminent, RiskSignal::Violence),
-            ("pappa slår barnet", RiskLevel::High, RiskSignal::ChildInDanger),
+            (
+                "he threatens to kill me",
+                RiskLevel::Imminent,
+                RiskSignal::Violence,
+            ),
+            (
+                "pappa slår barnet",
+                RiskLevel::High,
+                RiskSignal::ChildInDanger,
+            ),
             ("en jaksa enää", RiskLevel::Elevated, RiskSignal::Suicide),
         ] {
             let found = l.detect(text);
@@ -350,7 +374,10 @@ mod tests {
             phrases: vec!["Riitaa".into()],
         }])
         .unwrap();
-        assert_eq!(l.detect("kotona on riitaa").level, Some(RiskLevel::Elevated));
+        assert_eq!(
+            l.detect("kotona on riitaa").level,
+            Some(RiskLevel::Elevated)
+        );
         assert_eq!(l.detect("itsemurha").level, None);
         assert!(
             Lexicon::new(&[PhraseGroup {

@@ -133,7 +133,9 @@ async fn get_chat(
     ApiPath(chat_id): ApiPath<Uuid>,
 ) -> Result<Json<ChatSummary>> {
     require_desk(&session.user)?;
-    Ok(Json(ChatSummary::from(&chats::load(&state, chat_id).await?)))
+    Ok(Json(ChatSummary::from(
+        &chats::load(&state, chat_id).await?,
+    )))
 }
 
 /// The transcript, oldest first (bodies are `null` once purged). Every read is logged.

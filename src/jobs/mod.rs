@@ -3,10 +3,10 @@
 use std::time::Duration;
 
 use crate::AppState;
-use crate::domain::entry::Person;
-use crate::domain::handover;
 use crate::chats;
 use crate::domain::chat::{ChatState, EndReason};
+use crate::domain::entry::Person;
+use crate::domain::handover;
 use crate::store::{ChatFilter, HandoverFilter, Updated};
 
 /// How often expired sessions are removed (they are refused at once either way).
@@ -74,7 +74,9 @@ pub async fn run_chat_timers(state: &AppState) -> crate::error::Result<ChatTimer
         done.expired += 1;
     }
     let old = batch(ChatFilter {
-        unpurged_ended_before: Some(now - chrono::Duration::days(i64::from(settings.retention_days))),
+        unpurged_ended_before: Some(
+            now - chrono::Duration::days(i64::from(settings.retention_days)),
+        ),
         ..ChatFilter::default()
     });
     for chat in state.store.list_chats(&old).await? {

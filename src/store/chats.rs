@@ -413,6 +413,7 @@ macro_rules! impl_chat_store {
                     .execute(&mut *tx)
                     .await?;
                 tx.commit().await?;
+                self.scrub_freed().await?;
                 Ok($crate::store::Updated::Saved)
             }
         }

@@ -18,11 +18,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::account::{NewUser, Team, User};
-pub use chats::{ChatFilter, ChatStore, MessageWrite};
 use crate::domain::entry::{Change, Entry, EntryFilter, Person, Revision};
 use crate::domain::handover::Handover;
 use crate::error::{AppError, Result};
 use crate::events::{Event, Hub, NewEvent};
+pub use chats::{ChatFilter, ChatStore, MessageWrite};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -40,6 +40,12 @@ impl PgStore {
     fn reader(&self) -> &PgPool {
         &self.pool
     }
+
+    /// After a purge: nothing to do here. The old row versions stay in the table's pages
+    /// until (auto)vacuum reclaims them; the operations guide covers vacuuming.
+    async fn scrub_freed(&self) -> Result<()> {
+        Ok(())
+    }
 }
 
 super::sql::impl_store!(PgStore, sqlx::Postgres, Backend::Postgres);

@@ -38,6 +38,9 @@ pub fn connect_options(url: &str) -> Result<SqliteConnectOptions> {
         .journal_mode(SqliteJournalMode::Wal)
         .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
+        // Deleted and overwritten content is zeroed, not left in free pages: a purged chat
+        // transcript must not be recoverable from the file.
+        .pragma("secure_delete", "ON")
         .busy_timeout(Duration::from_secs(10)))
 }
 
@@ -66,6 +69,16 @@ impl SqliteStore {
 
     fn reader(&self) -> &SqlitePool {
         &self.reader
+    }
+
+    /// After a purge: copies the WAL into the file and empties it, so the old page images
+    /// holding the purged words leave the WAL too (best effort while readers are active;
+    /// the next purge tries again).
+    async fn scrub_freed(&self) -> Result<()> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.writer)
+            .await?;
+        Ok(())
     }
 }
 

@@ -113,6 +113,44 @@ impl TestDb {
         }
     }
 
+    /// Every byte the database holds as text: the SQLite file with its WAL, or every row
+    /// of every table in the PostgreSQL schema. For "this never reaches the database".
+    pub async fn all_text(&self) -> String {
+        match self.backend {
+            Backend::Sqlite => {
+                let mut text = String::new();
+                for suffix in ["", "-wal"] {
+                    if let Ok(bytes) = std::fs::read(format!("{}{suffix}", self.location)) {
+                        text.push_str(&String::from_utf8_lossy(&bytes));
+                    }
+                }
+                text
+            }
+            Backend::Postgres => {
+                let mut conn = PgConnection::connect(&postgres_url()).await.unwrap();
+                let tables: Vec<String> = sqlx::query_scalar(
+                    "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1",
+                )
+                .bind(&self.location)
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+                let mut text = String::new();
+                for table in tables {
+                    let rows: Vec<String> = sqlx::query_scalar(&format!(
+                        "SELECT t::text FROM {}.{table} t",
+                        self.location
+                    ))
+                    .fetch_all(&mut conn)
+                    .await
+                    .unwrap();
+                    text.push_str(&rows.join("\n"));
+                }
+                text
+            }
+        }
+    }
+
     /// A team user who leads the team (told of escalations).
     pub async fn add_lead(&self, username: &str, team: &str) -> String {
         self.add_account(username, Role::Team, Some(team), true)

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod bad_input;
+mod chats;
 mod cli;
 mod entries;
 mod handovers;

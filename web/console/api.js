@@ -216,3 +216,37 @@ export async function handoverAction(id, action, body) {
   const path = `/api/v1/handovers/${encodeURIComponent(id)}/${encodeURIComponent(action)}`;
   return (await request('POST', path, body === undefined ? {} : { body })).data;
 }
+
+// ---- Client chats (desk side) ----
+
+function chatPath(id, action) {
+  return `/api/v1/chats/${encodeURIComponent(id)}${action ? `/${action}` : ''}`;
+}
+
+/** The chats in queue order. query: {state: 'queued'|'active'|'ended'|'open', mine}. */
+export async function listChats({ state = 'queued', mine = false } = {}) {
+  const params = new URLSearchParams({ state });
+  if (mine) params.set('mine', 'true');
+  return (await request('GET', `/api/v1/chats?${params}`)).data || [];
+}
+
+export async function getChat(id) {
+  return (await request('GET', chatPath(id))).data;
+}
+
+/** Accepts the most urgent waiting chat: its ChatSummary, or null when nobody waits. */
+export async function takeNextChat() {
+  const res = await request('POST', '/api/v1/chats/next');
+  return res.status === 204 ? null : res.data;
+}
+
+/** action: 'accept' | 'end' | 'transfer' {to, note} | 'risk' {level} | 'delivered' {seq}
+ * | 'messages' {client_id, body}. */
+export async function chatAction(id, action, body) {
+  return (await request('POST', chatPath(id, action), body === undefined ? {} : { body })).data;
+}
+
+/** The transcript, oldest first: [{seq, client_id, from, body|null, at}]. */
+export async function chatTranscript(id) {
+  return (await request('GET', chatPath(id, 'messages'))).data || [];
+}

@@ -1,5 +1,7 @@
 // The realtime socket: subscribe to the desk stream from the last seen sequence number,
-// heartbeat, and reconnect with backoff so nothing is missed or doubled.
+// heartbeat, and reconnect with backoff so nothing is missed or doubled. Further streams
+// (the chats a worker has open, `chat:<id>`) ride on the same socket with follow(), each
+// resumed from its own last sequence number; their typing notices go to their handlers.
 
 const PING_EVERY_MS = 20000;
 const DEAD_AFTER_MS = 45000;
@@ -16,12 +18,13 @@ export class LiveConnection {
    */
   constructor(stream, since, handlers) {
     this.stream = stream;
-    this.lastSeq = since;
     this.handlers = handlers;
+    /** The main stream and the followed ones: stream -> {lastSeq, subscribed, handlers}. */
+    this.main = { lastSeq: since, subscribed: false, handlers };
+    this.feeds = new Map([[stream, this.main]]);
     this.ws = null;
     this.state = null;
     this.failures = 0;
-    this.subscribed = false;
     this.stopped = true;
     this.retryTimer = null;
     this.pingTimer = null;
@@ -61,6 +64,54 @@ export class LiveConnection {
     this.connect();
   }
 
+  /** The main stream's last sequence number seen. */
+  get lastSeq() {
+    return this.main.lastSeq;
+  }
+
+  set lastSeq(seq) {
+    this.main.lastSeq = seq;
+  }
+
+  /** Whether the main stream has caught up on this socket. */
+  get subscribed() {
+    return this.main.subscribed;
+  }
+
+  set subscribed(value) {
+    this.main.subscribed = value;
+  }
+
+  /**
+   * Follows one more stream on this socket from `since`, also after every reconnect.
+   * handlers: onEvent(frame, {replay}), onSubscribed(head), onTyping(frame), onError(frame).
+   * Following a stream again replaces its handlers and keeps its position.
+   */
+  follow(stream, since, handlers) {
+    const known = this.feeds.get(stream);
+    if (known) {
+      known.handlers = handlers;
+      return;
+    }
+    const feed = { lastSeq: since, subscribed: false, handlers };
+    this.feeds.set(stream, feed);
+    if (this.isOpen()) this.subscribeFeed(stream, feed);
+  }
+
+  unfollow(stream) {
+    if (stream === this.stream || !this.feeds.delete(stream)) return;
+    this.send({ type: 'unsubscribe', stream });
+  }
+
+  /** "I am typing" in a followed chat stream (the caller keeps it to about one per 2 s). */
+  typing(stream) {
+    if (this.feeds.get(stream)?.subscribed) this.send({ type: 'typing', stream });
+  }
+
+  isOpen() {
+    return Boolean(this.ws && this.ws.readyState === WebSocket.OPEN);
+  }
+
   setState(state) {
     if (state !== 'live' && navigator.onLine === false) state = 'offline';
     if (this.state === state) return;
@@ -85,7 +136,7 @@ export class LiveConnection {
       return;
     }
     this.ws = ws;
-    this.subscribed = false;
+    for (const feed of this.feeds.values()) feed.subscribed = false;
     this.lastHeard = Date.now();
     ws.onopen = () => {
       this.lastHeard = Date.now();
@@ -115,8 +166,14 @@ export class LiveConnection {
     };
   }
 
+  /** (Re)subscribes every stream from where it was left. */
   subscribe() {
-    this.send({ type: 'subscribe', stream: this.stream, since: this.lastSeq });
+    for (const [stream, feed] of this.feeds) this.subscribeFeed(stream, feed);
+  }
+
+  subscribeFeed(stream, feed) {
+    feed.subscribed = false;
+    this.send({ type: 'subscribe', stream, since: feed.lastSeq });
   }
 
   send(frame) {
@@ -130,35 +187,42 @@ export class LiveConnection {
   }
 
   async onFrame(frame) {
+    const feed = typeof frame.stream === 'string' ? this.feeds.get(frame.stream) : undefined;
     switch (frame.type) {
       case 'event':
-        if (frame.stream !== this.stream) return;
-        if (frame.seq <= this.lastSeq) return; // already seen (replay overlap)
-        if (frame.seq !== this.lastSeq + 1) {
+        if (!feed) return;
+        if (frame.seq <= feed.lastSeq) return; // already seen (replay overlap)
+        if (frame.seq !== feed.lastSeq + 1) {
           // A gap should never happen. Live: ask again from what we have rather than skip.
           // While a (re)subscription replays, a stray frame from before it is dropped; the
           // replay delivers it in order.
-          if (this.subscribed) {
-            this.subscribed = false;
-            this.subscribe();
-          }
+          if (feed.subscribed) this.subscribeFeed(frame.stream, feed);
           return;
         }
-        this.lastSeq = frame.seq;
-        this.handlers.onEvent?.(frame, { replay: !this.subscribed });
+        feed.lastSeq = frame.seq;
+        feed.handlers.onEvent?.(frame, { replay: !feed.subscribed });
         return;
       case 'subscribed':
-        if (frame.stream !== this.stream) return;
-        this.subscribed = true;
-        this.failures = 0;
-        this.setState('live');
-        this.handlers.onSubscribed?.(frame.head);
+        if (!feed) return;
+        feed.subscribed = true;
+        if (feed === this.main) {
+          this.failures = 0;
+          this.setState('live');
+        }
+        feed.handlers.onSubscribed?.(frame.head);
+        return;
+      case 'typing':
+        feed?.handlers.onTyping?.(frame);
         return;
       case 'presence':
         this.handlers.onPresence?.(frame.online || []);
         return;
       case 'error':
-        if (frame.stream === this.stream && frame.code === 'validation_failed') {
+        if (feed && feed !== this.main) {
+          feed.handlers.onError?.(frame);
+          return;
+        }
+        if (feed === this.main && frame.code === 'validation_failed') {
           // `since` is beyond the head (e.g. the server's data was restored): start over
           // from a freshly loaded list.
           this.subscribed = false;
@@ -169,7 +233,7 @@ export class LiveConnection {
             this.onSocketGone();
             return;
           }
-          this.subscribe();
+          this.subscribeFeed(this.stream, this.main);
         } else {
           console.warn('server error frame', frame);
         }
@@ -184,7 +248,7 @@ export class LiveConnection {
     clearInterval(this.watchTimer);
     const ws = this.ws;
     this.ws = null;
-    this.subscribed = false;
+    for (const feed of this.feeds.values()) feed.subscribed = false;
     if (ws) {
       ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
       try {

@@ -28,16 +28,16 @@ use utoipa_axum::routes;
 use self::protocol::{ClientFrame, ServerFrame};
 use crate::AppState;
 use crate::domain::account::User;
+use crate::domain::chat::Author;
 use crate::domain::roles::Role;
+use crate::domain::stream::StreamName;
 use crate::error::{AppError, ErrorBody, Result};
 use crate::events::subscription::{Deliver, Delivery, follow};
-use crate::domain::chat::Author;
-use crate::domain::stream::StreamName;
 use crate::events::typing::TypingNotice;
 use crate::http::extract::{ChatClient, CurrentSession, Reader};
 use crate::http::streams::authorize_stream;
-use uuid::Uuid;
 use crate::metrics::RoleLabels;
+use uuid::Uuid;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(websocket))
@@ -246,6 +246,7 @@ async fn serve_socket(state: AppState, user: Option<User>, socket: WebSocket) {
     for (_, follower) in conn.followers.drain() {
         follower.abort();
     }
+    let server_closed = close.is_some();
     if let Some((code, reason)) = close {
         let frame = CloseFrame {
             code,
@@ -254,8 +255,19 @@ async fn serve_socket(state: AppState, user: Option<User>, socket: WebSocket) {
         let _ = conn.tx.try_send(Message::Close(Some(frame)));
     }
     drop(conn);
-    // Give the writer a moment to flush the close frame, but never hang on a dead peer.
-    let _ = tokio::time::timeout(Duration::from_secs(2), writer).await;
+    // Give the writer a moment to flush the close frame, and the peer a moment to answer
+    // it: closing the connection with its frames (a pong, say) still unread would reset it
+    // instead, and the client would never see why it was closed. Never hang on a dead peer.
+    let _ = tokio::time::timeout(Duration::from_secs(2), async {
+        let _ = writer.await;
+        while server_closed {
+            match incoming.next().await {
+                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
     gauge.dec();
 }
 
@@ -397,7 +409,9 @@ impl Connection {
 
     async fn subscribe(&mut self, stream: String, since: i64) {
         let Some(reader) = self.peer.reader() else {
-            return self.send_error(&AppError::Unauthorized, Some(&stream)).await;
+            return self
+                .send_error(&AppError::Unauthorized, Some(&stream))
+                .await;
         };
         if let Err(err) = authorize_stream(&reader, &stream) {
             return self.send_error(&err, Some(&stream)).await;

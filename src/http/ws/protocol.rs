@@ -22,9 +22,13 @@ pub enum ClientFrame {
     /// Application-level keepalive for clients that cannot see websocket pings.
     Ping,
     /// A chat client's first frame: the token from opening the chat (no cookie needed).
-    Auth { token: String },
+    Auth {
+        token: String,
+    },
     /// "I am typing" in a chat stream the sender follows; passed on, never stored.
-    Typing { stream: String },
+    Typing {
+        stream: String,
+    },
 }
 
 /// What the server sends.
