@@ -6,17 +6,26 @@ use std::path::Path;
 
 use paivystys::domain::entry::{Category, Channel, Status, Urgency};
 
+/// The staff console's catalogs (`web/i18n/<lang>.json`, used under `web/console/`) and the
+/// public pages' own, smaller ones (`web/i18n/public/<lang>.json`, used under `web/public/`),
+/// so an anonymous visitor never downloads the staff console's text.
+const CATALOGS: [(&str, &str); 2] = [("web/i18n", "web/console"), ("web/i18n/public", "web/public")];
+
 fn messages(lang: &str) -> BTreeMap<String, String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("web/i18n/{lang}.json"));
+    catalog("web/i18n", lang)
+}
+
+fn catalog(dir: &str, lang: &str) -> BTreeMap<String, String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("{dir}/{lang}.json"));
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path:?} is not a flat string map: {e}"))
 }
 
-/// Keys named literally in the pages: `data-i18n="key"`, `data-i18n-…="key"` and
-/// `t('key')` / `t("key")`.
-fn keys_used() -> BTreeSet<String> {
+/// Keys named literally in the pages under `pages`: `data-i18n="key"`,
+/// `data-i18n-…="key"` and `t('key')` / `t("key")`.
+fn keys_used(pages: &str) -> BTreeSet<String> {
     let mut used = BTreeSet::new();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("web");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join(pages);
     let mut stack = vec![root];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(&dir).unwrap() {
@@ -73,31 +82,35 @@ fn keys_used() -> BTreeSet<String> {
 
 #[test]
 fn all_three_languages_have_the_same_keys_and_no_empty_text() {
-    let fi = messages("fi");
-    assert!(fi.len() > 50, "the console has more text than {}", fi.len());
-    for lang in ["sv", "en"] {
-        let other = messages(lang);
-        let missing: Vec<_> = fi.keys().filter(|k| !other.contains_key(*k)).collect();
-        let extra: Vec<_> = other.keys().filter(|k| !fi.contains_key(*k)).collect();
-        assert!(missing.is_empty(), "{lang} lacks {missing:?}");
-        assert!(extra.is_empty(), "{lang} has keys fi lacks: {extra:?}");
-        for (key, text) in &other {
-            assert!(!text.trim().is_empty(), "{lang}.{key} is empty");
+    for (dir, _) in CATALOGS {
+        let fi = catalog(dir, "fi");
+        assert!(fi.len() > 20, "{dir} has more text than {}", fi.len());
+        for lang in ["sv", "en"] {
+            let other = catalog(dir, lang);
+            let missing: Vec<_> = fi.keys().filter(|k| !other.contains_key(*k)).collect();
+            let extra: Vec<_> = other.keys().filter(|k| !fi.contains_key(*k)).collect();
+            assert!(missing.is_empty(), "{dir}: {lang} lacks {missing:?}");
+            assert!(extra.is_empty(), "{dir}: {lang} has keys fi lacks: {extra:?}");
+            for (key, text) in &other {
+                assert!(!text.trim().is_empty(), "{dir}: {lang}.{key} is empty");
+            }
         }
-    }
-    for (key, text) in &fi {
-        assert!(!text.trim().is_empty(), "fi.{key} is empty");
+        for (key, text) in &fi {
+            assert!(!text.trim().is_empty(), "{dir}: fi.{key} is empty");
+        }
     }
 }
 
 #[test]
 fn every_key_the_pages_use_is_defined() {
-    let fi = messages("fi");
-    let undefined: Vec<_> = keys_used()
-        .into_iter()
-        .filter(|k| !fi.contains_key(k))
-        .collect();
-    assert!(undefined.is_empty(), "used but not defined: {undefined:?}");
+    for (dir, pages) in CATALOGS {
+        let fi = catalog(dir, "fi");
+        let undefined: Vec<_> = keys_used(pages)
+            .into_iter()
+            .filter(|k| !fi.contains_key(k))
+            .collect();
+        assert!(undefined.is_empty(), "{pages} uses but {dir} lacks: {undefined:?}");
+    }
 }
 
 #[test]

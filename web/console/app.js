@@ -6,13 +6,17 @@
 // controller) · entry-form.js · entry-detail.js · handover-desk.js (an entry's handovers) ·
 // handovers.js (teams, states, deadlines) · team.js (a daytime team's inbox) ·
 // conflict.js (dialog) · notices.js · i18n.js · model.js (keys, field comparison) ·
-// time.js (Helsinki time) · dom.js (helpers).
+// time.js (Helsinki time) · dom.js (helpers). The chat desk: chat-desk.js (controller) ·
+// chat-queue.js · chat-window.js · chat-common.js · canned.js · risk-alerts.js · alerts.js
+// (sound, title, system notifications) · entry-transcript.js (a chat entry's transcript).
 
 import * as api from './api.js';
 import { ApiError, NetworkError } from './api.js';
 import { renderBoard, resetBoard } from './board.js';
 import { openConflictDialog, isConflictOpen } from './conflict.js';
 import { byTestId, debounce, isTypingTarget } from './dom.js';
+import { installGestureUnlock, unlockAudio } from './alerts.js';
+import { chatDeskEvent, chatDeskLanguageChanged, chatDeskResynced, startChatDesk, stopChatDesk } from './chat-desk.js';
 import { announceHandover } from './handover-desk.js';
 import { loadTeams, mergeHandover, teamName } from './handovers.js';
 import {
@@ -158,6 +162,7 @@ async function startConsole(session) {
   app.live = new LiveConnection('desk', head, liveHandlers);
   app.live.start();
   app.outbox.flush();
+  startChatDesk();
   loadHandovers();
   api.presence().then((online) => {
     if (!app.presence.length) {
@@ -251,6 +256,7 @@ function restorePanel() {
 }
 
 function teardown() {
+  stopChatDesk();
   app.live?.stop();
   app.outbox?.stop();
   app.live = null;
@@ -273,6 +279,7 @@ function teardown() {
 
 async function onLogin(event) {
   event.preventDefault();
+  unlockAudio(); // a user gesture: browsers allow the chat alert sounds from now on
   hideLoginError();
   const username = els.loginUsername.value.trim();
   const password = els.loginPassword.value;
@@ -449,6 +456,10 @@ const liveHandlers = {
       onHandoverEvent(frame);
       return;
     }
+    if (String(frame.kind || '').startsWith('chat.')) {
+      chatDeskEvent(frame);
+      return;
+    }
     const s = frame.data?.entry;
     if (!s || !applySummary(s)) return;
     if (frame.kind === 'entry.created' && s.created_by?.id !== app.me.id) {
@@ -470,6 +481,7 @@ const liveHandlers = {
   },
   onSubscribed() {
     app.outbox?.flush();
+    chatDeskResynced();
   },
   onPresence(online) {
     app.presence = online;
@@ -718,8 +730,10 @@ function wire() {
     render();
     panel.onLanguageChanged();
     teamLanguageChanged();
+    chatDeskLanguageChanged();
   });
   api.onUnauthorized(() => sessionLost());
+  installGestureUnlock();
 }
 
 async function boot() {

@@ -49,9 +49,14 @@ export function signalsText(signals) {
   return (signals || []).map((signal) => t(['chat_signal', signal].join('.'))).join(', ');
 }
 
-/** The language's own name, e.g. "svenska (sv)". */
+/** The language's own name, e.g. "svenska". */
+export function languageName(code) {
+  return t(['lang', `${code}_name`].join('.'));
+}
+
+/** The language's name and code, e.g. "svenska (sv)". */
 export function languageLabel(code) {
-  return `${t(['lang', `${code}_name`].join('.'))} (${code})`;
+  return `${languageName(code)} (${code})`;
 }
 
 /** The heading of a chat: "Chat ABC123 · fi · risk: high". */

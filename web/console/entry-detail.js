@@ -121,7 +121,8 @@ export function renderHistory(revisions) {
 /**
  * The read view. ctx: {me, busy (queued writes), message {kind,key,args}, history,
  * returnedEdit, onClaim, onRelease, onClose, onReopen, onEdit, onCloseView, onOpenReturned,
- * handovers (the entry's handover section element, kept across re-renders)}
+ * handovers (the entry's handover section element, kept across re-renders), transcript (a
+ * chat entry's transcript section, likewise)}
  */
 export function renderDetail(entry, ctx) {
   const { me, busy } = ctx;
@@ -201,6 +202,7 @@ export function renderDetail(entry, ctx) {
     h('section', { class: 'detail-section', 'aria-labelledby': 'detail-notes-h' }, h('h3', { id: 'detail-notes-h', i18n: 'field.notes' }), textBlock(entry.notes)),
     h('section', { class: 'detail-section', 'aria-labelledby': 'detail-actions-h' }, h('h3', { id: 'detail-actions-h', i18n: 'field.actions' }), textBlock(entry.actions)),
     h('section', { class: 'detail-section', 'aria-labelledby': 'detail-risk-h' }, h('h3', { id: 'detail-risk-h', i18n: 'field.risk' }), riskView(entry.risk)),
+    ctx.transcript || null,
     ctx.handovers || null,
     h(
       'section',

@@ -16,6 +16,7 @@ import {
 } from './entry-form.js';
 import { renderDetail, renderQueued } from './entry-detail.js';
 import { createHandoverSection } from './handover-desk.js';
+import { createTranscriptSection } from './entry-transcript.js';
 import { rowLink } from './board.js';
 import { announce, notify } from './notices.js';
 
@@ -38,11 +39,15 @@ const panel = {
   loadToken: 0,
   /** The open entry's handover section (kept across re-renders of the detail). */
   handovers: null,
+  /** A chat entry's transcript section (kept likewise). */
+  transcript: null,
 };
 
 function dropHandovers() {
   panel.handovers?.destroy();
   panel.handovers = null;
+  panel.transcript?.destroy();
+  panel.transcript = null;
 }
 
 function el() {
@@ -286,6 +291,8 @@ async function loadDetail(id, { focus = false } = {}) {
   } else {
     panel.handovers.setEntry(entry);
   }
+  if (entry.chat && panel.transcript?.chatId === entry.chat) panel.transcript.refresh();
+  else if (entry.chat) panel.transcript = createTranscriptSection(entry.chat);
   // An unfinished edit of this entry (e.g. before a reload) opens again by itself.
   if (drafts.load(`edit.${id}`)) {
     openEdit({ restored: true });
@@ -337,6 +344,7 @@ function renderCurrentDetail(focus) {
     onEdit: () => openEdit(),
     onOpenReturned: () => openEdit({ returned }),
     handovers: panel.handovers?.element || null,
+    transcript: panel.transcript?.element || null,
   });
   if (focus) {
     show(view);
