@@ -41,6 +41,7 @@ use crate::metrics::{RequestLabels, RouteLabels};
             session cookie need the X-CSRF-Token header from the login response."
     ),
     components(schemas(ErrorBody, ErrorDetail)),
+    modifiers(&ChatTokenScheme),
     tags(
         (name = "session", description = "Login and accounts"),
         (name = "entries", description = "The shared live log of the on-call desk"),
@@ -52,6 +53,27 @@ use crate::metrics::{RequestLabels, RouteLabels};
     )
 )]
 struct ApiDoc;
+
+/// Declares the chat client's bearer token, which the public chat endpoints name.
+struct ChatTokenScheme;
+
+impl utoipa::Modify for ChatTokenScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "chat_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The token from POST /api/v1/public/chats; opens that chat only",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 

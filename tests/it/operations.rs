@@ -90,6 +90,12 @@ async fn openapi_documents_every_route() {
         ("/api/v1/me", "get"),
         ("/api/v1/streams/{stream}/events", "get"),
         ("/api/v1/ws", "get"),
+        ("/api/v1/public/chats", "post"),
+        ("/api/v1/public/chats/{chat_id}/messages", "post"),
+        ("/api/v1/chats", "get"),
+        ("/api/v1/chats/{chat_id}/accept", "post"),
+        ("/api/v1/chats/{chat_id}/messages", "post"),
+        ("/api/v1/chats/{chat_id}/end", "post"),
         ("/healthz", "get"),
         ("/readyz", "get"),
         ("/metrics", "get"),
@@ -100,6 +106,11 @@ async fn openapi_documents_every_route() {
         );
     }
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
+    // The chat client's token is a declared scheme, not a dangling name.
+    assert_eq!(
+        doc["components"]["securitySchemes"]["chat_token"]["scheme"],
+        "bearer"
+    );
 }
 
 /// Defaults < file < environment < flags, observed through which database file `migrate`
