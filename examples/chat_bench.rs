@@ -65,13 +65,17 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 async fn main() {
     let args = args();
     let dir = tempfile::tempdir().expect("temp dir");
-    let mut settings = Settings::default();
-    settings.database_url = args
-        .database
-        .clone()
-        .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
-    settings.shelter_database_url =
-        Some(format!("sqlite://{}", dir.path().join("shelter.db").display()));
+    let mut settings = Settings {
+        database_url: args
+            .database
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display())),
+        shelter_database_url: Some(format!(
+            "sqlite://{}",
+            dir.path().join("shelter.db").display()
+        )),
+        ..Settings::default()
+    };
     // The benchmark is one loopback source writing far faster than a person: lift the
     // limits that protect the public service.
     settings.chat.opens_per_hour_per_source = u32::MAX / 2;

@@ -188,6 +188,7 @@ test('a whole chat from the client\'s side: queue, worker joins, replies, typing
     assert.match(await ended.textContent(), new RegExp(fi['chat.ended.worker']));
     await page.getByTestId('chat-new').waitFor();
     assert.equal(await page.getByTestId('message-input').isVisible(), false);
+    assert.deepEqual(await seriousViolations(page), []);
     assert.equal(await page.evaluate(() => sessionStorage.length), 0, 'the token is forgotten');
     // The conversation stays readable until the person leaves.
     assert.equal(await fromWorker(page, reply).count(), 1);
@@ -295,6 +296,34 @@ test('reloading or coming back in the same tab continues the chat; a new tab doe
     assert.equal(await messages(page).count(), 3);
     await endQuietly(chatId);
   } finally {
+    await context.close();
+  }
+});
+
+test('the client is told when another worker continues the chat', async () => {
+  const { context, page } = await client('sv');
+  const colleague = await workerApi(server.base, server.accounts.supervisor);
+  let onShift;
+  try {
+    const chatId = (await startChat(page)).chat_id;
+    await worker.accept(chatId);
+    await page.getByTestId('chat-status').and(page.locator('[data-state="active"]')).waitFor({ timeout: WAIT });
+    // The colleague has a console open (a socket), so they are on shift.
+    onShift = await workerSocket(browser, server.base, colleague, chatId);
+    await worker.post(`/api/v1/chats/${chatId}/transfer`, {
+      to: server.accounts.supervisor.username,
+      note: 'Jatkatko sinä?',
+    });
+    await page.getByTestId('chat-status').filter({ hasText: publicMessages.sv['chat.status.transferred'] }).waitFor({ timeout: WAIT });
+    const reply = `Hej, jag fortsätter ${Date.now()}`;
+    await colleague.say(chatId, reply);
+    await fromWorker(page, reply).waitFor({ timeout: WAIT });
+    // The client never learns the workers' names.
+    assert.equal(await page.getByText('(demo)').count(), 0);
+    await colleague.end(chatId);
+    await page.getByTestId('chat-ended').and(page.locator('[data-reason="worker"]')).waitFor({ timeout: WAIT });
+  } finally {
+    await onShift?.close();
     await context.close();
   }
 });

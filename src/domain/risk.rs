@@ -13,7 +13,9 @@ use crate::error::{AppError, Result};
 
 key_enum!(
     /// How endangered the client seems; the queue takes the highest first.
+    #[derive(Default)]
     RiskLevel {
+        #[default]
         None = "none",
         Elevated = "elevated",
         High = "high",
@@ -40,12 +42,6 @@ impl RiskLevel {
             RiskLevel::Elevated => 2,
             RiskLevel::None => 3,
         }
-    }
-}
-
-impl Default for RiskLevel {
-    fn default() -> Self {
-        RiskLevel::None
     }
 }
 

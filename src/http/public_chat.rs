@@ -38,6 +38,8 @@ pub struct PublicInfo {
     pub emergency_number: &'static str,
     /// On-call workers with a console open right now.
     pub workers_on_shift: usize,
+    /// Days after a chat ends before its words are deleted (the statistics stay).
+    pub transcript_retention_days: u32,
 }
 
 fn workers_on_shift(state: &AppState) -> usize {
@@ -57,6 +59,7 @@ async fn public_info(State(state): State<AppState>) -> Json<PublicInfo> {
         oncall_phone: state.settings.public.oncall_phone.clone(),
         emergency_number: "112",
         workers_on_shift: workers_on_shift(&state),
+        transcript_retention_days: state.settings.chat.retention_days,
     })
 }
 

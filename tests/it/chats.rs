@@ -25,6 +25,7 @@ on_both_backends!(
     nothing_stored_holds_the_clients_address,
     a_transferred_chat_takes_its_entry_along,
     bad_chat_input_is_refused_clearly,
+    the_chat_page_speaks_as_the_client_even_beside_a_console_login,
 );
 
 /// An anonymous chat client: its chat id and token, nothing else.
@@ -951,4 +952,48 @@ async fn bad_chat_input_is_refused_clearly(backend: Backend) {
         }
     }
     assert_eq!(client.status().await["state"], "queued");
+}
+
+/// A worker's browser with a console session opens the public chat page: the cookie rides
+/// along on the page's socket, but its `auth` frame makes the socket the client's.
+async fn the_chat_page_speaks_as_the_client_even_beside_a_console_login(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let worker = app.user("olli", Role::Oncall, None).await;
+    let client = Anon::open(&app, "fi").await;
+    let mut page = worker.ws().await;
+    page.send(json!({"type": "auth", "token": client.token}))
+        .await;
+    let frame = page.next().await;
+    assert_eq!(frame["type"], "authenticated", "{frame}");
+    page.subscribe("desk", 0).await;
+    let refused = page.next().await;
+    assert_eq!(
+        (refused["type"].as_str(), refused["code"].as_str()),
+        (Some("error"), Some("forbidden"))
+    );
+    page.subscribe(&client.stream(), 0).await;
+    let mut listener = worker.ws().await;
+    listener.subscribe(&client.stream(), 0).await;
+    page.send(json!({"type": "typing", "stream": client.stream()}))
+        .await;
+    loop {
+        let frame = listener.next().await;
+        if frame["type"] == "typing" {
+            assert_eq!(frame["from"], "client");
+            break;
+        }
+    }
+    // A console that already follows streams never changes identity.
+    listener
+        .send(json!({"type": "auth", "token": client.token}))
+        .await;
+    loop {
+        let frame = listener.next().await;
+        if frame["type"] == "error" {
+            assert_eq!(frame["code"], "bad_request");
+            break;
+        }
+    }
 }

@@ -9,7 +9,10 @@ use paivystys::domain::entry::{Category, Channel, Status, Urgency};
 /// The staff console's catalogs (`web/i18n/<lang>.json`, used under `web/console/`) and the
 /// public pages' own, smaller ones (`web/i18n/public/<lang>.json`, used under `web/public/`),
 /// so an anonymous visitor never downloads the staff console's text.
-const CATALOGS: [(&str, &str); 2] = [("web/i18n", "web/console"), ("web/i18n/public", "web/public")];
+const CATALOGS: [(&str, &str); 2] = [
+    ("web/i18n", "web/console"),
+    ("web/i18n/public", "web/public"),
+];
 
 fn messages(lang: &str) -> BTreeMap<String, String> {
     catalog("web/i18n", lang)
@@ -90,7 +93,10 @@ fn all_three_languages_have_the_same_keys_and_no_empty_text() {
             let missing: Vec<_> = fi.keys().filter(|k| !other.contains_key(*k)).collect();
             let extra: Vec<_> = other.keys().filter(|k| !fi.contains_key(*k)).collect();
             assert!(missing.is_empty(), "{dir}: {lang} lacks {missing:?}");
-            assert!(extra.is_empty(), "{dir}: {lang} has keys fi lacks: {extra:?}");
+            assert!(
+                extra.is_empty(),
+                "{dir}: {lang} has keys fi lacks: {extra:?}"
+            );
             for (key, text) in &other {
                 assert!(!text.trim().is_empty(), "{dir}: {lang}.{key} is empty");
             }
@@ -109,7 +115,10 @@ fn every_key_the_pages_use_is_defined() {
             .into_iter()
             .filter(|k| !fi.contains_key(k))
             .collect();
-        assert!(undefined.is_empty(), "{pages} uses but {dir} lacks: {undefined:?}");
+        assert!(
+            undefined.is_empty(),
+            "{pages} uses but {dir} lacks: {undefined:?}"
+        );
     }
 }
 

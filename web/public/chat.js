@@ -198,6 +198,8 @@ class ChatLink {
    */
   constructor(session, handlers) {
     this.stream = session.stream || `chat:${session.chat_id}`;
+    /** The server would not take this page's auth frame: HTTP polling only from then on. */
+    this.socketRefused = false;
     this.token = session.token;
     this.handlers = handlers;
     this.lastSeq = 0;
@@ -254,7 +256,7 @@ class ChatLink {
 
   reconnectNow() {
     if (this.stopped) return;
-    if (typeof WebSocket === 'undefined') {
+    if (typeof WebSocket === 'undefined' || this.socketRefused) {
       this.pollNow();
       return;
     }
@@ -267,7 +269,7 @@ class ChatLink {
   }
 
   connect() {
-    if (this.stopped) return;
+    if (this.stopped || this.socketRefused) return;
     if (navigator.onLine === false) {
       this.setState('offline');
       this.scheduleRetry();
@@ -366,12 +368,17 @@ class ChatLink {
         }
         return;
       case 'error':
-        if (
-          !this.authenticated ||
-          ['unauthorized', 'token_expired', 'forbidden', 'not_found'].includes(frame.code)
-        ) {
+        if (['unauthorized', 'token_expired', 'forbidden', 'not_found'].includes(frame.code)) {
           // The token is not (or no longer) valid: let the page ask the server why.
           this.handlers.onAuthFailed();
+        } else if (!this.authenticated) {
+          // The socket refused the auth frame for another reason: it already belongs to
+          // someone else (a staff session cookie in this browser makes it a worker's socket,
+          // whose typing notices would read as the worker's). Use plain HTTP instead.
+          this.socketRefused = true;
+          this.drop();
+          clearTimeout(this.retryTimer);
+          this.startPolling();
         } else {
           console.warn('chat socket error', frame);
         }
@@ -1035,6 +1042,9 @@ function rerenderAll() {
 }
 
 function renderInfo() {
+  // How long the words are kept, in days when the server says so.
+  const days = state.info?.transcript_retention_days;
+  setText($('#intro-deleted'), days ? t('chat.intro.deleted_days', { days }) : t('chat.intro.deleted'));
   const link = byTestId('oncall-phone');
   const phone = state.info?.oncall_phone;
   if (!phone) return;

@@ -122,6 +122,13 @@ const AUTH_WITHIN: Duration = Duration::from_secs(10);
 /// At most one typing notice per connection in this interval; the rest are dropped.
 const TYPING_EVERY: Duration = Duration::from_millis(1000);
 
+/// What a frame did to the socket's identity.
+enum Became {
+    Same,
+    /// An `auth` frame made it a chat client's socket.
+    ChatClient,
+}
+
 /// Who is on the other end of the socket.
 enum Peer {
     /// No session cookie, and no `auth` frame yet.
@@ -177,7 +184,7 @@ async fn serve_socket(state: AppState, user: Option<User>, socket: WebSocket) {
     let is_desk = user
         .as_ref()
         .is_some_and(|u| matches!(u.role, Role::Oncall | Role::Supervisor));
-    let _on_shift = user
+    let mut on_shift = user
         .as_ref()
         .filter(|_| is_desk)
         .map(|u| state.presence.join(u, state.clock.now()));
@@ -223,8 +230,15 @@ async fn serve_socket(state: AppState, user: Option<User>, socket: WebSocket) {
                 last_heard = Instant::now();
                 match received {
                     Some(Ok(Message::Text(text))) => {
-                        if let Err(close) = conn.on_text(&text).await {
-                            break Some(close);
+                        match conn.on_text(&text).await {
+                            Err(close) => break Some(close),
+                            Ok(Became::ChatClient) => {
+                                // A staff browser opened the public chat page: this
+                                // socket is the client's now, not a console on shift.
+                                drop(on_shift.take());
+                                presence = None;
+                            }
+                            Ok(Became::Same) => {}
                         }
                     }
                     Some(Ok(Message::Binary(_))) => {
@@ -260,10 +274,12 @@ async fn serve_socket(state: AppState, user: Option<User>, socket: WebSocket) {
     // instead, and the client would never see why it was closed. Never hang on a dead peer.
     let _ = tokio::time::timeout(Duration::from_secs(2), async {
         let _ = writer.await;
-        while server_closed {
-            match incoming.next().await {
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
-                Some(Ok(_)) => continue,
+        if server_closed {
+            loop {
+                match incoming.next().await {
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                    Some(Ok(_)) => continue,
+                }
             }
         }
     })
@@ -324,10 +340,18 @@ fn close_for(err: &axum::Error) -> (u16, &'static str) {
 
 impl Connection {
     /// Handles one frame; `Err` closes the socket with that code and reason.
-    async fn on_text(&mut self, text: &str) -> std::result::Result<(), (u16, &'static str)> {
+    async fn on_text(&mut self, text: &str) -> std::result::Result<Became, (u16, &'static str)> {
         let frame = protocol::parse(text);
-        if matches!(self.peer, Peer::Pending) {
-            return self.authenticate(frame).await;
+        let fresh_staff = matches!(self.peer, Peer::Staff(_)) && self.followers.is_empty();
+        match (&self.peer, &frame) {
+            (Peer::Pending, _) => return self.authenticate(frame).await,
+            // The chat page in a browser where someone is also logged in to the console:
+            // the cookie came along, but the page speaks as the client. Only before the
+            // socket followed anything, so a console never turns into something else.
+            (Peer::Staff(_), Ok(ClientFrame::Auth { .. })) if fresh_staff => {
+                return self.authenticate(frame).await;
+            }
+            _ => {}
         }
         match frame {
             Ok(ClientFrame::Subscribe { stream, since }) => self.subscribe(stream, since).await,
@@ -346,14 +370,14 @@ impl Connection {
             Ok(ClientFrame::Typing { stream }) => self.typing(stream).await,
             Err(err) => self.send_error(&err, None).await,
         }
-        Ok(())
+        Ok(Became::Same)
     }
 
     /// The first frame of a socket without a session must be a valid `auth`.
     async fn authenticate(
         &mut self,
         frame: Result<ClientFrame>,
-    ) -> std::result::Result<(), (u16, &'static str)> {
+    ) -> std::result::Result<Became, (u16, &'static str)> {
         let token = match frame {
             Ok(ClientFrame::Auth { token }) => token,
             Ok(_) => {
@@ -372,7 +396,7 @@ impl Connection {
                     chat_id: client.chat.id,
                 })
                 .await;
-                Ok(())
+                Ok(Became::ChatClient)
             }
             Err(err) => {
                 self.send_error(&err, None).await;
