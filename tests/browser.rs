@@ -40,12 +40,13 @@ fn ready() -> bool {
     false
 }
 
-fn run_suite(database_url: Option<&str>) {
+/// Runs the suite's files (`tests/` for all) against a server each file starts.
+fn run_suite(files: &str, database_url: Option<&str>) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut command = Command::new("node");
     command
         .args(["--test", "--test-concurrency=1", "--test-reporter=spec"])
-        .arg("tests/")
+        .arg(files)
         .current_dir(root.join("e2e"))
         .env("PAIVYSTYS_BIN", env!("CARGO_BIN_EXE_paivystys"));
     if let Some(url) = database_url {
@@ -61,7 +62,8 @@ fn run_suite(database_url: Option<&str>) {
 #[test]
 fn console_in_chromium_on_sqlite() {
     if ready() {
-        run_suite(None);
+        // Each file's server makes its own SQLite file.
+        run_suite("tests/", None);
     }
 }
 
@@ -81,18 +83,30 @@ async fn console_in_chromium_on_postgres() {
         }
         Err(err) => panic!("PostgreSQL required: {err}"),
     };
-    let name = format!("e2e_{}", uuid::Uuid::new_v4().simple());
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let mut url = url::Url::parse(&admin_url).unwrap();
-    url.set_path(&name);
-    let result = std::panic::catch_unwind(|| run_suite(Some(url.as_str())));
-    let _ = sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await;
-    if let Err(panic) = result {
-        std::panic::resume_unwind(panic);
+    // A fresh database per file, as on SQLite: one file's chats must not wait in the next
+    // file's queue.
+    let mut files: Vec<String> =
+        std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("e2e/tests"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.ends_with(".test.mjs"))
+            .collect();
+    files.sort();
+    for file in files {
+        let name = format!("e2e_{}", uuid::Uuid::new_v4().simple());
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        let mut url = url::Url::parse(&admin_url).unwrap();
+        url.set_path(&name);
+        let result =
+            std::panic::catch_unwind(|| run_suite(&format!("tests/{file}"), Some(url.as_str())));
+        let _ = sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+            .execute(&mut admin)
+            .await;
+        if let Err(panic) = result {
+            std::panic::resume_unwind(panic);
+        }
     }
 }

@@ -23,8 +23,21 @@ after(async () => {
 });
 
 /** A fresh browser context (its own cookies and storage) logged in as `role`. */
-async function worker(role, lang = 'fi') {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+async function worker(role, lang = 'fi', options = {}) {
+  const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, ...options });
+  if (options.permissions?.includes('notifications')) {
+    // Records the system notifications the console shows.
+    await context.addInitScript(() => {
+      window.shownNotifications = [];
+      const Real = window.Notification;
+      window.Notification = class extends Real {
+        constructor(title, opts) {
+          window.shownNotifications.push({ title, body: opts?.body });
+          super(title, opts);
+        }
+      };
+    });
+  }
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (err) => errors.push(String(err)));
@@ -156,6 +169,21 @@ test('a whole conversation: accept, reply, a ready reply in the chat\'s language
     assert.equal(afterReply.filter((e) => e.kind === 'chat.message' && e.data.body === reply).length, 1);
     assert.equal(await win.getByTestId('chat-reply-input').inputValue(), '');
 
+    // Written while the network is down: kept, retried with the same client_id, sent once.
+    await w.context.setOffline(true);
+    const offline = `Kirjoitettu ilman verkkoa ${Date.now()}`;
+    await win.getByTestId('chat-reply-input').fill(offline);
+    await win.getByTestId('chat-reply-send').click();
+    await win.locator('[data-testid="chat-window-message"][data-status="retrying"]').filter({ hasText: offline }).waitFor({ timeout: WAIT });
+    // Meanwhile the client writes: the window catches up after the reconnect.
+    const missed = await say(chat, 'Hallå? Är du kvar?');
+    await w.context.setOffline(false);
+    await win.locator(`[data-testid="chat-window-message"][data-seq="${missed.seq}"]`).waitFor({ timeout: WAIT });
+    await win.locator('[data-testid="chat-window-message"][data-seq]').filter({ hasText: offline }).waitFor({ timeout: WAIT });
+    const afterOffline = await waitForClientEvents(chat, (evs) => evs.some((e) => e.kind === 'chat.message' && e.data.body === offline), 'the message written offline');
+    assert.equal(afterOffline.filter((e) => e.kind === 'chat.message' && e.data.body === offline).length, 1);
+    assert.equal(await win.getByTestId('chat-window-message').filter({ hasText: offline }).count(), 1);
+
     // A ready reply comes in the chat's language (Swedish), not the console's (Finnish).
     await win.getByTestId('chat-canned').selectOption('safety');
     assert.equal(await win.getByTestId('chat-reply-input').inputValue(), 'Är du i säkerhet just nu?');
@@ -227,7 +255,6 @@ test('a chat transferred with a note opens in the colleague\'s console', async (
     // The supervisor is on shift (presence), so they can be chosen.
     const supervisor = server.accounts.supervisor.username;
     await win.getByTestId('chat-transfer').click();
-    console.log('DEBUG', await win.getByTestId('chat-transfer-to').innerHTML(), await a.page.getByTestId('presence').innerText());
     await win.locator(`[data-testid="chat-transfer-to"] option[value="${supervisor}"]`).waitFor({ state: 'attached', timeout: WAIT });
     await win.getByTestId('chat-transfer-to').selectOption(supervisor);
     const note = `Äiti ja kaksi lasta, pelkää miestään ${Date.now()}`;
@@ -271,8 +298,8 @@ test('imminent risk in a chat alerts the supervisor at once', async () => {
     await win.getByTestId('chat-window-message').filter({ hasText: 'aion tappaa itseni' }).waitFor({ timeout: WAIT });
     await win.getByTestId('chat-window-accept').click();
     await win.getByTestId('chat-reply-input').waitFor({ timeout: WAIT });
-    // The banner now says who answers; it stays until dismissed.
-    await banner.filter({ hasText: 'Vuoropäällikkö' }).waitFor({ timeout: WAIT });
+    // The banner now says who answers (the supervisor); it stays until dismissed.
+    await banner.filter({ hasText: messages.fi['chat.state_mine'] }).waitFor({ timeout: WAIT });
     await banner.getByTestId('chat-alert-dismiss').click();
     await banner.waitFor({ state: 'detached', timeout: WAIT });
     assert.deepEqual(s.errors, []);
@@ -283,26 +310,49 @@ test('imminent risk in a chat alerts the supervisor at once', async () => {
 });
 
 test('a new chat is announced also when the console is in a background tab', async () => {
-  const w = await worker('oncall');
+  const w = await worker('oncall', 'fi', { permissions: ['notifications'] });
   try {
     await w.page.getByTestId('chat-queue-empty').waitFor({ timeout: WAIT });
-    assert.doesNotMatch(await w.page.title(), /^\(\d+\)/);
-    // The worker looks at another tab.
+    const base = messages.fi['app.title'];
+    assert.equal(await w.page.title(), base);
+    assert.equal(await w.page.getByTestId('chat-notifications').innerText(), messages.fi['chat.notifications_on']);
+    // The worker looks at another tab. (Headless Chromium keeps every page "visible" and
+    // focused, so the page is also told it is hidden, as a real background tab would be.)
     const other = await w.context.newPage();
     await other.goto(`${server.base}/healthz`);
     await other.bringToFront();
+    await w.page.evaluate(() => {
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+      document.hasFocus = () => false;
+      document.dispatchEvent(new Event('visibilitychange'));
+      window.dispatchEvent(new Event('blur'));
+    });
 
     const chat = await openChat('en');
-    await w.page.waitForFunction(() => /\(1\)/.test(document.title), null, { timeout: WAIT });
+    // The title counts the waiting chats and flashes.
+    await w.page.waitForFunction((t) => document.title === `(1) ${t}`, base, { timeout: WAIT });
+    await w.page.waitForFunction((t) => document.title === `(1) ${t}`, messages.fi['chat.title_flash'], { timeout: WAIT });
     const alert = w.page.getByTestId('new-chat-alert');
     await alert.waitFor({ state: 'visible', timeout: WAIT });
     assert.equal(await alert.getAttribute('data-chat-id'), chat.chat_id);
-    assert.match(await alert.innerText(), /englanti|English|\(en\)/);
+    assert.match(await alert.innerText(), /English \(en\)/);
+    const shown = await w.page.evaluate(() => window.shownNotifications);
+    assert.ok(shown.some((n) => n.title === messages.fi['chat.notify_new_title']), JSON.stringify(shown));
 
-    // The client leaves: nobody waits, the title and alert clear.
+    // Back to the tab: the flashing stops, the count stays while the chat waits.
     await w.page.bringToFront();
+    await w.page.evaluate(() => {
+      delete document.visibilityState;
+      delete document.hasFocus;
+      window.dispatchEvent(new Event('focus'));
+    });
+    await w.page.waitForFunction((t) => document.title === `(1) ${t}`, base, { timeout: WAIT });
+    await w.page.waitForTimeout(1500);
+    assert.equal(await w.page.title(), `(1) ${base}`, 'no more flashing once looked at');
+
+    // The client leaves: nobody waits, the title and the alert clear.
     await endAll();
-    await w.page.waitForFunction(() => !/\(\d+\)/.test(document.title), null, { timeout: WAIT });
+    await w.page.waitForFunction((t) => document.title === t, base, { timeout: WAIT });
     await alert.waitFor({ state: 'hidden', timeout: WAIT });
     await w.page.getByTestId('chat-queue-empty').waitFor({ timeout: WAIT });
     assert.deepEqual(w.errors, []);

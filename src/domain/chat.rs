@@ -120,6 +120,9 @@ pub struct ChatMessage {
     /// `None` once purged.
     pub body: Option<String>,
     pub at: DateTime<Utc>,
+    /// The worker who wrote it, in the desk's transcript (never on the client's stream).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
 }
 
 /// A message about to be written.

@@ -207,12 +207,14 @@ async fn worker_message(
     Ok(message_response(created, &message))
 }
 
-/// Ends the chat; its entry stays open for the worker to complete.
+/// Ends the chat; its entry stays open for the worker to complete. A chat still waiting
+/// (say, abuse) may be ended only by a supervisor: it then has no entry, so the decision
+/// is a senior one.
 #[utoipa::path(post, path = "/api/v1/chats/{chat_id}/end", tag = "chat",
     params(("chat_id" = Uuid, Path)),
     responses(
         (status = 200, description = "Ended (or already ended)", body = ChatSummary),
-        (status = 403, description = "A colleague is answering this chat", body = ErrorBody),
+        (status = 403, description = "A colleague is answering it, or it waits and you are not a supervisor", body = ErrorBody),
     ))]
 async fn end_chat(
     State(state): State<AppState>,
@@ -221,8 +223,14 @@ async fn end_chat(
 ) -> Result<Json<ChatSummary>> {
     require_desk(&session.user)?;
     let chat = chats::load(&state, chat_id).await?;
-    if chat.state == ChatState::Active {
-        chat.require_worker(&session.user)?;
+    match chat.state {
+        ChatState::Active => chat.require_worker(&session.user)?,
+        ChatState::Queued if session.user.role != Role::Supervisor => {
+            return Err(AppError::Forbidden(
+                "accept the chat first; only a supervisor ends a waiting chat".into(),
+            ));
+        }
+        _ => {}
     }
     let ended = chats::end(&state, chat_id, chat_rules::EndReason::Worker).await?;
     Ok(Json(ChatSummary::from(&ended)))

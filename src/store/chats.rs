@@ -86,6 +86,7 @@ pub(super) struct MessageRow {
     author: String,
     at: DateTime<Utc>,
     body: Option<String>,
+    by_name: Option<String>,
 }
 
 impl TryFrom<MessageRow> for ChatMessage {
@@ -99,6 +100,7 @@ impl TryFrom<MessageRow> for ChatMessage {
                 .map_err(|_| AppError::Internal(format!("stored author {:?}", row.author)))?,
             at: row.at,
             body: row.body,
+            by: row.by_name,
         })
     }
 }
@@ -113,7 +115,9 @@ pub(super) const CHAT_UPDATE: &str = "UPDATE chats SET version = $2, state = $3,
      worker_id = $9, entry_id = $10, purged_at = $11, body = $12, \
      token_expires_at = COALESCE($13, token_expires_at) WHERE id = $1 AND version = $14";
 
-pub(super) const MESSAGE_COLUMNS: &str = "seq, client_id, author, at, body";
+/// A message with the display name of the worker who wrote it (the desk's transcript).
+pub(super) const MESSAGE_SELECT: &str = "SELECT m.seq, m.client_id, m.author, m.at, m.body, \
+     u.display_name AS by_name FROM chat_messages m LEFT JOIN users u ON u.id = m.user_id";
 
 /// The queue's order; ended chats last, newest first. `id` breaks ties so the order (and
 /// `queue_position`) is the same for everyone.
@@ -331,8 +335,8 @@ macro_rules! impl_chat_store {
             ) -> $crate::error::Result<$crate::store::MessageWrite> {
                 let mut tx = self.writer().begin().await?;
                 let existing: Option<$crate::store::chats::MessageRow> = sqlx::query_as(&format!(
-                    "SELECT {} FROM chat_messages WHERE chat_id = $1 AND client_id = $2",
-                    $crate::store::chats::MESSAGE_COLUMNS
+                    "{} WHERE m.chat_id = $1 AND m.client_id = $2",
+                    $crate::store::chats::MESSAGE_SELECT
                 ))
                 .bind(next.id)
                 .bind(message.client_id)
@@ -376,6 +380,7 @@ macro_rules! impl_chat_store {
                     from: message.from,
                     body: Some(message.body.clone()),
                     at: message.at,
+                    by: None,
                 }))
             }
 
@@ -384,8 +389,8 @@ macro_rules! impl_chat_store {
                 chat: uuid::Uuid,
             ) -> $crate::error::Result<Vec<$crate::domain::chat::ChatMessage>> {
                 let rows: Vec<$crate::store::chats::MessageRow> = sqlx::query_as(&format!(
-                    "SELECT {} FROM chat_messages WHERE chat_id = $1 ORDER BY seq",
-                    $crate::store::chats::MESSAGE_COLUMNS
+                    "{} WHERE m.chat_id = $1 ORDER BY m.seq",
+                    $crate::store::chats::MESSAGE_SELECT
                 ))
                 .bind(chat)
                 .fetch_all(self.reader())

@@ -837,6 +837,12 @@ async fn a_transferred_chat_takes_its_entry_along(backend: Backend) {
     assert_eq!(post(&first, &path, message.clone()).await.0, 403);
     assert_eq!(post(&team, &path, message.clone()).await.0, 403);
     assert_eq!(post(&second, &path, message).await.0, 201);
+    let transcript = get(
+        &second,
+        &format!("/api/v1/chats/{}/messages", client.chat_id),
+    )
+    .await;
+    assert_eq!(transcript[0]["by"], "sanna", "the desk sees who wrote what");
     let (code, _) = post(
         &second,
         &format!("/api/v1/chats/{}/transfer", client.chat_id),
@@ -846,6 +852,14 @@ async fn a_transferred_chat_takes_its_entry_along(backend: Backend) {
     assert_eq!(code, 422, "only to an on-call colleague");
     let listed = team.get("/api/v1/chats").send().await.unwrap();
     assert_eq!(listed.status(), 403);
+
+    // A waiting chat has no entry yet: only a supervisor may end it unanswered.
+    let waiting = Anon::open(&app, "fi").await;
+    let end = format!("/api/v1/chats/{}/end", waiting.chat_id);
+    assert_eq!(post(&first, &end, json!({})).await.0, 403);
+    let supervisor = app.user("vuoro", Role::Supervisor, None).await;
+    let (code, ended) = post(&supervisor, &end, json!({})).await;
+    assert_eq!((code, ended["end_reason"].as_str()), (200, Some("worker")));
 }
 
 async fn bad_chat_input_is_refused_clearly(backend: Backend) {

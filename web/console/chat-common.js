@@ -70,7 +70,8 @@ export function chatTitle(summary) {
 
 /**
  * One message: who wrote it, when, and the text (or a note that the retention rule removed
- * it). message: {seq, from, body|null, at}; testid names the element for the tests.
+ * it). message: {seq, from, body|null, at, by?}; `by` (the desk's transcript only) names the
+ * worker who wrote it. testid names the element for the tests.
  */
 export function messageLine(message, testid) {
   const purged = message.body === null || message.body === undefined;
@@ -85,6 +86,7 @@ export function messageLine(message, testid) {
       'p',
       { class: 'chat-msg-head' },
       h('span', { class: 'chat-msg-from', i18n: ['chat_from', message.from].join('.') }),
+      message.by ? h('span', { class: 'chat-msg-by', text: `(${message.by})` }) : null,
       message.at ? h('time', { class: 'chat-msg-time', datetime: message.at, title: formatLong(message.at), text: formatShort(message.at) }) : null,
     ),
     purged

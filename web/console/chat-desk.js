@@ -203,10 +203,11 @@ function applySummary(summary, kind) {
     const wasMine = win.isMine();
     win.update(summary);
     if (wasMine && !win.isMine() && summary.state === 'active') {
+      // Handed on from another tab, or by a supervisor (our own transfer says so itself).
+      if (!win.transferring) notify('info', 'chat.transferred_away', { code, name: summary.worker?.name || '' });
       closeWindow(win, { focus: true });
-      notify('info', 'chat.transferred_away', { code, name: summary.worker?.name || '' });
     } else if (wasMine && kind === 'chat.ended' && summary.end_reason !== 'worker') {
-      notify('info', 'chat.client_left', { code });
+      notify('info', ['chat_end', summary.end_reason].join('.'), undefined, t('chat.code', { code }));
     }
     renderTile();
     return;
@@ -243,7 +244,7 @@ function openWindow(summary, { focus = false } = {}) {
   } else {
     win = new ChatWindow(summary, windowHooks);
     desk.windows.set(summary.id, win);
-    els.windows.prepend(win.element);
+    els.windows.append(win.element);
     app.live?.follow(win.stream, 0, win.feed);
   }
   renderWindowsArea();

@@ -114,8 +114,13 @@ export function renderChatQueue(list, state = 'ready') {
   els.empty.hidden = list.length > 0 && state !== 'failed';
   setText(els.empty, state === 'failed' ? 'chat.queue_failed' : state === 'loading' ? 'common.loading' : 'chat.queue_empty');
   setText(els.count, 'chat.waiting_count', { count: list.length });
-  if (!list.length) hideNewChatAlert();
-  else if (lastNew) renderNewChatAlert();
+  if (!list.length) {
+    hideNewChatAlert();
+  } else if (lastNew) {
+    // The risk is known once the client has written: the alert names the newest picture.
+    lastNew = list.find((c) => c.id === lastNew.id) || lastNew;
+    renderNewChatAlert();
+  }
 }
 
 /** The waiting times move on by themselves. */

@@ -485,18 +485,30 @@ export class ChatWindow {
 
   // ---- Risk, transfer, end ----
 
+  /** Marks a control busy without disabling it (a disabled control would lose focus). */
+  async busy(control, action) {
+    if (control.getAttribute('aria-disabled') === 'true') return;
+    control.setAttribute('aria-disabled', 'true');
+    try {
+      await action();
+    } finally {
+      control.removeAttribute('aria-disabled');
+    }
+  }
+
   async assessRisk() {
     const level = this.risk.value;
     if (!level) return;
-    this.risk.disabled = true;
+    await this.busy(this.risk, () => this.saveRisk(level));
+  }
+
+  async saveRisk(level) {
     try {
       this.update(await api.chatAction(this.id, 'risk', { level }));
       notify('success', 'chat.risk_saved', { code: shortCode(this.id), risk: riskLabel(level) });
     } catch (err) {
       notify('error', 'error.action_failed', { message: errorText(err) });
       this.refresh();
-    } finally {
-      this.risk.disabled = false;
     }
   }
 
@@ -522,7 +534,7 @@ export class ChatWindow {
     const chosen = this.transferTo.value;
     this.transferTo.replaceChildren(
       h('option', { value: '', i18n: people.length ? 'form.choose' : 'chat.transfer_nobody' }),
-      people.map((p) => h('option', { value: p.username, text: `${p.name} (${t(['role', p.role].join('.'))})` })),
+      ...people.map((p) => h('option', { value: p.username, text: `${p.name} (${t(['role', p.role].join('.'))})` })),
     );
     applyTranslations(this.transferTo);
     if (people.some((p) => p.username === chosen)) this.transferTo.value = chosen;
@@ -541,17 +553,20 @@ export class ChatWindow {
       this.transferTo.focus();
       return;
     }
-    this.transferConfirm.disabled = true;
-    try {
-      const summary = await api.chatAction(this.id, 'transfer', { to, note: this.transferNoteInput.value.trim() });
-      this.summary = summary;
-      this.hooks.onTransferred(summary);
-    } catch (err) {
-      this.transferError.hidden = false;
-      setText(this.transferError, 'chat.transfer_failed', { message: errorText(err) });
-    } finally {
-      this.transferConfirm.disabled = false;
-    }
+    await this.busy(this.transferConfirm, async () => {
+      // The desk event may arrive before the answer: the desk then knows it was ours.
+      this.transferring = true;
+      try {
+        const summary = await api.chatAction(this.id, 'transfer', { to, note: this.transferNoteInput.value.trim() });
+        this.summary = summary;
+        this.hooks.onTransferred(summary);
+      } catch (err) {
+        this.transferError.hidden = false;
+        setText(this.transferError, 'chat.transfer_failed', { message: errorText(err) });
+      } finally {
+        this.transferring = false;
+      }
+    });
   }
 
   openEnd() {
@@ -561,17 +576,16 @@ export class ChatWindow {
   }
 
   async end() {
-    this.endConfirm.disabled = true;
-    try {
-      this.update(await api.chatAction(this.id, 'end'));
-      notify('success', 'chat.ended_done', { code: shortCode(this.id) });
-      (this.summary.entry_id ? this.entryButton : this.closeButton).focus();
-    } catch (err) {
-      notify('error', 'error.action_failed', { message: errorText(err) });
-    } finally {
-      this.endConfirm.disabled = false;
-      this.endForm.hidden = true;
-    }
+    await this.busy(this.endConfirm, async () => {
+      try {
+        this.update(await api.chatAction(this.id, 'end'));
+        this.endForm.hidden = true;
+        notify('success', 'chat.ended_done', { code: shortCode(this.id) });
+        (this.summary.entry_id ? this.entryButton : this.closeButton).focus();
+      } catch (err) {
+        notify('error', 'error.action_failed', { message: errorText(err) });
+      }
+    });
   }
 
   focusReply() {

@@ -8,8 +8,8 @@ import { messageLine } from './chat-common.js';
 
 let sectionCount = 0;
 
-/** The section for one chat. Returns {element, chatId, refresh, destroy}; the element is
- * kept across re-renders of the detail. */
+/** The section for one chat. Returns {element, chatId, destroy}; the element is kept
+ * across re-renders of the detail, and loaded once (every read is in the access log). */
 export function createTranscriptSection(chatId) {
   const headingId = `transcript-h${(sectionCount += 1)}`;
   const body = h('div', { class: 'entry-transcript-body' }, h('p', { class: 'muted', i18n: 'common.loading' }));
@@ -20,21 +20,22 @@ export function createTranscriptSection(chatId) {
     body,
   );
   applyTranslations(element);
-  let token = 0;
   let destroyed = false;
 
-  async function refresh() {
-    const mine = (token += 1);
+  async function load() {
     let messages;
     try {
       messages = await api.chatTranscript(chatId);
     } catch {
-      if (mine !== token || destroyed) return;
-      if (!body.querySelector('.chat-transcript')) body.replaceChildren(h('p', { class: 'muted', i18n: 'chat.transcript_failed' }));
+      if (destroyed) return;
+      body.replaceChildren(
+        h('p', { class: 'muted', i18n: 'chat.transcript_failed' }),
+        h('button', { type: 'button', class: 'btn btn-small', i18n: 'common.retry', on: { click: load } }),
+      );
       applyTranslations(body);
       return;
     }
-    if (mine !== token || destroyed) return;
+    if (destroyed) return;
     body.replaceChildren(
       messages.length
         ? h('div', { class: 'chat-transcript is-static' }, h('ol', { class: 'chat-messages' }, messages.map((m) => messageLine(m, 'entry-transcript-message'))))
@@ -43,11 +44,10 @@ export function createTranscriptSection(chatId) {
     applyTranslations(body);
   }
 
-  refresh();
+  load();
   return {
     element,
     chatId,
-    refresh,
     destroy() {
       destroyed = true;
     },

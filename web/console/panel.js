@@ -291,8 +291,8 @@ async function loadDetail(id, { focus = false } = {}) {
   } else {
     panel.handovers.setEntry(entry);
   }
-  if (entry.chat && panel.transcript?.chatId === entry.chat) panel.transcript.refresh();
-  else if (entry.chat) panel.transcript = createTranscriptSection(entry.chat);
+  // Loaded once per opening: every transcript read is written to the access log.
+  if (entry.chat && panel.transcript?.chatId !== entry.chat) panel.transcript = createTranscriptSection(entry.chat);
   // An unfinished edit of this entry (e.g. before a reload) opens again by itself.
   if (drafts.load(`edit.${id}`)) {
     openEdit({ restored: true });

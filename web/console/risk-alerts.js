@@ -5,6 +5,7 @@
 import { h } from './dom.js';
 import { applyTranslations, setText } from './i18n.js';
 import { shortCode, signalList } from './chat-common.js';
+import { app } from './state.js';
 
 const banners = new Map(); // chat id -> {element, who, state, worker}
 
@@ -15,6 +16,7 @@ function container() {
 function renderWho(banner) {
   const { state, worker } = banner;
   if (state === 'ended') setText(banner.who, 'chat.alert_ended');
+  else if (worker && worker.id === app.me?.id) setText(banner.who, 'chat.state_mine');
   else if (worker) setText(banner.who, 'chat.alert_answering', { name: worker.name });
   else setText(banner.who, 'chat.alert_queued');
 }

@@ -119,7 +119,7 @@ impl Deliver for Outbound {
 /// How long a socket without a session may wait before sending its `auth` frame.
 const AUTH_WITHIN: Duration = Duration::from_secs(10);
 
-/// At most one typing notice per connection in this interval; the rest are dropped.
+/// At most one typing notice per socket and chat in this interval; the rest are dropped.
 const TYPING_EVERY: Duration = Duration::from_millis(1000);
 
 /// What a frame did to the socket's identity.
@@ -152,7 +152,8 @@ struct Connection {
     peer: Peer,
     tx: mpsc::Sender<Message>,
     followers: HashMap<String, JoinHandle<()>>,
-    last_typing: Option<Instant>,
+    /// When this socket last passed on a typing notice, per chat stream.
+    last_typing: HashMap<String, Instant>,
 }
 
 async fn serve_socket(state: AppState, user: Option<User>, socket: WebSocket) {
@@ -198,7 +199,7 @@ async fn serve_socket(state: AppState, user: Option<User>, socket: WebSocket) {
         peer: user.map_or(Peer::Pending, Peer::Staff),
         tx,
         followers: HashMap::new(),
-        last_typing: None,
+        last_typing: HashMap::new(),
     };
     let auth_deadline = tokio::time::sleep(AUTH_WITHIN);
     tokio::pin!(auth_deadline);
@@ -417,18 +418,21 @@ impl Connection {
             let err = AppError::Forbidden(format!("{} may not write to {name}", reader.describe()));
             return self.send_error(&err, Some(&stream)).await;
         }
-        if self.last_typing.is_some_and(|t| t.elapsed() < TYPING_EVERY) {
+        let stream = name.to_string();
+        if self
+            .last_typing
+            .get(&stream)
+            .is_some_and(|t| t.elapsed() < TYPING_EVERY)
+        {
             return;
         }
-        self.last_typing = Some(Instant::now());
+        self.last_typing.retain(|_, t| t.elapsed() < TYPING_EVERY);
+        self.last_typing.insert(stream.clone(), Instant::now());
         let from = match self.peer {
             Peer::ChatClient(_) => Author::Client,
             _ => Author::Worker,
         };
-        self.state.typing.notify(TypingNotice {
-            stream: name.to_string(),
-            from,
-        });
+        self.state.typing.notify(TypingNotice { stream, from });
     }
 
     async fn subscribe(&mut self, stream: String, since: i64) {
