@@ -83,7 +83,8 @@ pub struct Transfer {
     pub note: String,
 }
 
-/// A chat as stored and as workers see it (never shown to the client).
+/// A chat as stored, as the queue lists it and as desk events carry it (never shown to the
+/// client, and never holding a message).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Chat {
     pub id: Uuid,
@@ -436,13 +437,9 @@ pub fn risk_events(before: &Chat, after: &Chat) -> Vec<NewEvent> {
     events
 }
 
-/// A queue change on the desk: the chat's summary, never a message.
+/// A queue change on the desk: the chat as workers see it, never a message.
 pub fn desk_event(kind: &str, chat: &Chat) -> NewEvent {
-    NewEvent::new(
-        StreamName::Desk,
-        kind,
-        serde_json::json!({ "chat": ChatSummary::from(chat) }),
-    )
+    NewEvent::new(StreamName::Desk, kind, serde_json::json!({ "chat": chat }))
 }
 
 /// A milestone the client sees on its own stream (no worker names, no risk).
@@ -453,46 +450,6 @@ pub fn client_event(chat: &Chat, kind: &str) -> NewEvent {
         _ => serde_json::json!({}),
     };
     NewEvent::new(chat.stream(), kind, data)
-}
-
-/// What the queue and the desk stream show of a chat.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct ChatSummary {
-    pub id: Uuid,
-    pub version: i64,
-    pub state: ChatState,
-    pub language: Language,
-    pub opened_at: DateTime<Utc>,
-    pub accepted_at: Option<DateTime<Utc>>,
-    pub ended_at: Option<DateTime<Utc>>,
-    pub end_reason: Option<EndReason>,
-    pub worker: Option<Person>,
-    pub entry_id: Option<Uuid>,
-    pub risk: ChatRisk,
-    pub client_messages: i64,
-    pub last_activity_at: DateTime<Utc>,
-    pub transfers: Vec<Transfer>,
-}
-
-impl From<&Chat> for ChatSummary {
-    fn from(chat: &Chat) -> Self {
-        ChatSummary {
-            id: chat.id,
-            version: chat.version,
-            state: chat.state,
-            language: chat.language,
-            opened_at: chat.opened_at,
-            accepted_at: chat.accepted_at,
-            ended_at: chat.ended_at,
-            end_reason: chat.end_reason,
-            worker: chat.worker.clone(),
-            entry_id: chat.entry_id,
-            risk: chat.risk.clone(),
-            client_messages: chat.client_messages,
-            last_activity_at: chat.last_activity_at,
-            transfers: chat.transfers.clone(),
-        }
-    }
 }
 
 /// The honest wait estimate for the client at `position` (1 = next): the median wait of

@@ -32,6 +32,11 @@ impl Role {
         Role::Admin,
     ];
 
+    /// On-call workers and supervisors: the desk that keeps the live log and answers chats.
+    pub fn is_desk(self) -> bool {
+        matches!(self, Role::Oncall | Role::Supervisor)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Oncall => "oncall",

@@ -14,15 +14,14 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::access;
 use crate::chats::{self, ChatChange};
-use crate::domain::account::User;
-use crate::domain::chat::{
-    self as chat_rules, ChatMessage, ChatState, ChatSummary, MessageRequest,
-};
+use crate::domain::chat::{self as chat_rules, Chat, ChatMessage, ChatState, MessageRequest};
 use crate::domain::risk::RiskLevel;
 use crate::domain::roles::Role;
 use crate::domain::stream::StreamName;
 use crate::error::{AppError, ErrorBody, Result};
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, CurrentSession};
+use crate::http::extract::{
+    ApiJson, ApiPath, ApiQuery, DeskSession, list_limit, stream_head_header,
+};
 use crate::http::public_chat::{MessageAck, message_response};
 use crate::store::{AccessAction, AccessResult, ChatFilter};
 
@@ -37,18 +36,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(transfer_chat))
         .routes(routes!(assess_risk))
         .routes(routes!(mark_delivered))
-}
-
-/// Chats are answered by the desk: on-call workers and supervisors.
-fn require_desk(user: &User) -> Result<()> {
-    if matches!(user.role, Role::Oncall | Role::Supervisor) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(format!(
-            "role {} does not answer chats",
-            user.role
-        )))
-    }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -68,29 +55,22 @@ pub struct ChatsQuery {
 /// waiting. `X-Stream-Head` is the desk stream's head read before the list.
 #[utoipa::path(get, path = "/api/v1/chats", tag = "chat", params(ChatsQuery),
     responses(
-        (status = 200, description = "Chats in queue order", body = Vec<ChatSummary>),
+        (status = 200, description = "Chats in queue order", body = Vec<Chat>),
         (status = 403, description = "Not a desk role", body = ErrorBody),
         (status = 422, description = "Unknown state or bad limit", body = ErrorBody),
     ))]
 async fn list_chats(
     State(state): State<AppState>,
-    session: CurrentSession,
+    session: DeskSession,
     ApiQuery(query): ApiQuery<ChatsQuery>,
-) -> Result<(HeaderMap, Json<Vec<ChatSummary>>)> {
-    require_desk(&session.user)?;
+) -> Result<(HeaderMap, Json<Vec<Chat>>)> {
     let states = match query.state.as_deref() {
         None | Some("") => vec![ChatState::Queued],
         Some("open") => vec![ChatState::Queued, ChatState::Active],
         Some(s) => vec![ChatState::parse_field(s, "state")?],
     };
-    let limit = query.limit.unwrap_or(200);
-    if !(1..=500).contains(&limit) {
-        return Err(AppError::validation("limit", "must be 1-500"));
-    }
-    let head = state
-        .store
-        .stream_head(&StreamName::Desk.to_string())
-        .await?;
+    let limit = list_limit(query.limit)?;
+    let headers = stream_head_header(&state, &StreamName::Desk).await?;
     let chats = state
         .store
         .list_chats(&ChatFilter {
@@ -100,22 +80,19 @@ async fn list_chats(
             ..ChatFilter::default()
         })
         .await?;
-    let mut headers = HeaderMap::new();
-    headers.insert("x-stream-head", head.into());
-    Ok((headers, Json(chats.iter().map(ChatSummary::from).collect())))
+    Ok((headers, Json(chats)))
 }
 
 /// "Take next": accepts the most urgent waiting chat. 204 when nobody is waiting.
 #[utoipa::path(post, path = "/api/v1/chats/next", tag = "chat",
     responses(
-        (status = 200, description = "Accepted; the chat's entry is made", body = ChatSummary),
+        (status = 200, description = "Accepted; the chat's entry is made", body = Chat),
         (status = 204, description = "Nobody is waiting"),
         (status = 403, description = "Not a desk role", body = ErrorBody),
     ))]
-async fn take_next(State(state): State<AppState>, session: CurrentSession) -> Result<Response> {
-    require_desk(&session.user)?;
+async fn take_next(State(state): State<AppState>, session: DeskSession) -> Result<Response> {
     Ok(match chats::accept_next(&state, &session.user).await? {
-        Some(chat) => Json(ChatSummary::from(&chat)).into_response(),
+        Some(chat) => Json(chat).into_response(),
         None => StatusCode::NO_CONTENT.into_response(),
     })
 }
@@ -124,18 +101,15 @@ async fn take_next(State(state): State<AppState>, session: CurrentSession) -> Re
 #[utoipa::path(get, path = "/api/v1/chats/{chat_id}", tag = "chat",
     params(("chat_id" = Uuid, Path)),
     responses(
-        (status = 200, description = "The chat", body = ChatSummary),
+        (status = 200, description = "The chat", body = Chat),
         (status = 404, description = "No such chat", body = ErrorBody),
     ))]
 async fn get_chat(
     State(state): State<AppState>,
-    session: CurrentSession,
+    _session: DeskSession,
     ApiPath(chat_id): ApiPath<Uuid>,
-) -> Result<Json<ChatSummary>> {
-    require_desk(&session.user)?;
-    Ok(Json(ChatSummary::from(
-        &chats::load(&state, chat_id).await?,
-    )))
+) -> Result<Json<Chat>> {
+    Ok(Json(chats::load(&state, chat_id).await?))
 }
 
 /// The transcript, oldest first (bodies are `null` once purged). Every read is logged.
@@ -147,10 +121,9 @@ async fn get_chat(
     ))]
 async fn transcript(
     State(state): State<AppState>,
-    session: CurrentSession,
+    session: DeskSession,
     ApiPath(chat_id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<ChatMessage>>> {
-    require_desk(&session.user)?;
     let chat = chats::load(&state, chat_id).await?;
     access::record(
         &state,
@@ -169,17 +142,16 @@ async fn transcript(
 #[utoipa::path(post, path = "/api/v1/chats/{chat_id}/accept", tag = "chat",
     params(("chat_id" = Uuid, Path)),
     responses(
-        (status = 200, description = "Accepted", body = ChatSummary),
+        (status = 200, description = "Accepted", body = Chat),
         (status = 409, description = "Already answered, or ended", body = ErrorBody),
     ))]
 async fn accept_chat(
     State(state): State<AppState>,
-    session: CurrentSession,
+    session: DeskSession,
     ApiPath(chat_id): ApiPath<Uuid>,
-) -> Result<Json<ChatSummary>> {
-    require_desk(&session.user)?;
+) -> Result<Json<Chat>> {
     let chat = chats::accept(&state, chat_id, &session.user).await?;
-    Ok(Json(ChatSummary::from(&chat)))
+    Ok(Json(chat))
 }
 
 /// The worker answering the chat (or a supervisor) writes. Same body and retry rule as
@@ -195,11 +167,10 @@ async fn accept_chat(
     ))]
 async fn worker_message(
     State(state): State<AppState>,
-    session: CurrentSession,
+    session: DeskSession,
     ApiPath(chat_id): ApiPath<Uuid>,
     ApiJson(request): ApiJson<MessageRequest>,
 ) -> Result<(StatusCode, Json<MessageAck>)> {
-    require_desk(&session.user)?;
     let (client_id, body) = request.validated(state.settings.chat.max_message_chars)?;
     state.limits.check_message(chat_id)?;
     let (created, message) =
@@ -213,15 +184,14 @@ async fn worker_message(
 #[utoipa::path(post, path = "/api/v1/chats/{chat_id}/end", tag = "chat",
     params(("chat_id" = Uuid, Path)),
     responses(
-        (status = 200, description = "Ended (or already ended)", body = ChatSummary),
+        (status = 200, description = "Ended (or already ended)", body = Chat),
         (status = 403, description = "A colleague is answering it, or it waits and you are not a supervisor", body = ErrorBody),
     ))]
 async fn end_chat(
     State(state): State<AppState>,
-    session: CurrentSession,
+    session: DeskSession,
     ApiPath(chat_id): ApiPath<Uuid>,
-) -> Result<Json<ChatSummary>> {
-    require_desk(&session.user)?;
+) -> Result<Json<Chat>> {
     let chat = chats::load(&state, chat_id).await?;
     match chat.state {
         ChatState::Active => chat.require_worker(&session.user)?,
@@ -233,7 +203,7 @@ async fn end_chat(
         _ => {}
     }
     let ended = chats::end(&state, chat_id, chat_rules::EndReason::Worker).await?;
-    Ok(Json(ChatSummary::from(&ended)))
+    Ok(Json(ended))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -251,23 +221,22 @@ pub struct TransferRequest {
     params(("chat_id" = Uuid, Path)),
     request_body = TransferRequest,
     responses(
-        (status = 200, description = "Transferred", body = ChatSummary),
+        (status = 200, description = "Transferred", body = Chat),
         (status = 403, description = "Not the worker answering it", body = ErrorBody),
         (status = 422, description = "No such colleague, or the note is too long", body = ErrorBody),
     ))]
 async fn transfer_chat(
     State(state): State<AppState>,
-    session: CurrentSession,
+    session: DeskSession,
     ApiPath(chat_id): ApiPath<Uuid>,
     ApiJson(request): ApiJson<TransferRequest>,
-) -> Result<Json<ChatSummary>> {
-    require_desk(&session.user)?;
+) -> Result<Json<Chat>> {
     let colleague = state
         .store
         .find_credentials(request.to.trim())
         .await?
         .map(|(user, _)| user)
-        .filter(|u| matches!(u.role, Role::Oncall | Role::Supervisor))
+        .filter(|u| u.role.is_desk())
         .ok_or_else(|| AppError::validation("to", "no on-call colleague with this username"))?;
     let chat = chats::transfer(
         &state,
@@ -277,7 +246,7 @@ async fn transfer_chat(
         request.note.trim().to_owned(),
     )
     .await?;
-    Ok(Json(ChatSummary::from(&chat)))
+    Ok(Json(chat))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -292,16 +261,15 @@ pub struct RiskRequest {
     params(("chat_id" = Uuid, Path)),
     request_body = RiskRequest,
     responses(
-        (status = 200, description = "Assessed", body = ChatSummary),
+        (status = 200, description = "Assessed", body = Chat),
         (status = 422, description = "Unknown level", body = ErrorBody),
     ))]
 async fn assess_risk(
     State(state): State<AppState>,
-    session: CurrentSession,
+    session: DeskSession,
     ApiPath(chat_id): ApiPath<Uuid>,
     ApiJson(request): ApiJson<RiskRequest>,
-) -> Result<Json<ChatSummary>> {
-    require_desk(&session.user)?;
+) -> Result<Json<Chat>> {
     let level = RiskLevel::parse_field(&request.level, "level")?;
     let user = session.user;
     let chat = chats::change(&state, chat_id, |chat| {
@@ -313,7 +281,7 @@ async fn assess_risk(
         Ok(Some(ChatChange::new(next, events)))
     })
     .await?;
-    Ok(Json(ChatSummary::from(&chat)))
+    Ok(Json(chat))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -334,11 +302,10 @@ pub struct DeliveredRequest {
     ))]
 async fn mark_delivered(
     State(state): State<AppState>,
-    session: CurrentSession,
+    session: DeskSession,
     ApiPath(chat_id): ApiPath<Uuid>,
     ApiJson(request): ApiJson<DeliveredRequest>,
 ) -> Result<StatusCode> {
-    require_desk(&session.user)?;
     let head = state
         .store
         .stream_head(&StreamName::Chat(chat_id).to_string())

@@ -19,10 +19,11 @@ use crate::domain::entry::{
     self, Category, Change, Entry, EntryFilter, EntryPatch, EntrySummary, NewEntry, Person,
     Revision, Status, Urgency, desk_event,
 };
-use crate::domain::roles::Role;
 use crate::domain::stream::StreamName;
 use crate::error::{AppError, ErrorBody, Result};
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, CurrentSession};
+use crate::http::extract::{
+    ApiJson, ApiPath, ApiQuery, DeskSession, list_limit, stream_head_header,
+};
 use crate::store::{AccessAction, AccessResult, Inserted, Updated};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -32,18 +33,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(claim_entry))
         .routes(routes!(release_entry))
         .routes(routes!(entry_history))
-}
-
-/// The live log is the desk's: on-call workers and supervisors.
-fn require_desk(user: &User) -> Result<()> {
-    if matches!(user.role, Role::Oncall | Role::Supervisor) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(format!(
-            "role {} has no access to the live log",
-            user.role
-        )))
-    }
 }
 
 /// Reads and writes of an entry about a named person go to the access log.
@@ -114,10 +103,9 @@ pub struct ListQuery {
     ))]
 async fn list_entries(
     State(state): State<AppState>,
-    session: CurrentSession,
+    session: DeskSession,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<(HeaderMap, Json<Vec<EntrySummary>>)> {
-    require_desk(&session.user)?;
     let status = match query.status.as_deref() {
         None | Some("") => None,
         Some("all") => Some(None),
@@ -127,14 +115,8 @@ async fn list_entries(
     if q.chars().count() > 200 {
         return Err(AppError::validation("q", "at most 200 characters"));
     }
-    let limit = query.limit.unwrap_or(200);
-    if !(1..=500).contains(&limit) {
-        return Err(AppError::validation("limit", "must be 1-500"));
-    }
-    let head = state
-        .store
-        .stream_head(&StreamName::Desk.to_string())
-        .await?;
+    let limit = list_limit(query.limit)?;
+    let headers = stream_head_header(&state, &StreamName::Desk).await?;
     let filter = EntryFilter {
         status: status.flatten(),
         include_all: matches!(status, Some(None)),
@@ -158,8 +140,6 @@ async fn list_entries(
         limit,
     };
     let entries = state.store.list_entries(&filter).await?;
-    let mut headers = HeaderMap::new();
-    headers.insert("x-stream-head", head.into());
     Ok((headers, Json(entries.iter().map(Entry::summary).collect())))
 }
 
@@ -174,10 +154,9 @@ async fn list_entries(
     ))]
 async fn create_entry(
     State(state): State<AppState>,
-    session: CurrentSession,
+    session: DeskSession,
     ApiJson(request): ApiJson<NewEntry>,
 ) -> Result<(StatusCode, HeaderMap, Json<Entry>)> {
-    require_desk(&session.user)?;
     let entry = request.into_entry(&session.user, state.clock.now())?;
     let inserted = state
         .store
@@ -206,10 +185,9 @@ async fn create_entry(
     ))]
 async fn get_entry(
     State(state): State<AppState>,
-    session: CurrentSession,
+    session: DeskSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<(HeaderMap, Json<Entry>)> {
-    require_desk(&session.user)?;
     let entry = load(&state, id).await?;
     log_if_identified(&state, &session.user, &entry, AccessAction::Read).await?;
     Ok((etag(&entry), Json(entry)))
@@ -227,12 +205,11 @@ async fn get_entry(
     ))]
 async fn patch_entry(
     State(state): State<AppState>,
-    session: CurrentSession,
+    session: DeskSession,
     ApiPath(id): ApiPath<Uuid>,
     headers: HeaderMap,
     ApiJson(patch): ApiJson<EntryPatch>,
 ) -> Result<(HeaderMap, Json<Entry>)> {
-    require_desk(&session.user)?;
     let expected = if_match(&headers)?;
     let current = load(&state, id).await?;
     if current.version != expected {
@@ -310,10 +287,9 @@ async fn claim_or_release(
     ))]
 async fn claim_entry(
     State(state): State<AppState>,
-    session: CurrentSession,
+    session: DeskSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Entry>> {
-    require_desk(&session.user)?;
     claim_or_release(&state, &session.user, id, entry::claim, Change::Claimed)
         .await
         .map(Json)
@@ -328,10 +304,9 @@ async fn claim_entry(
     ))]
 async fn release_entry(
     State(state): State<AppState>,
-    session: CurrentSession,
+    session: DeskSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Entry>> {
-    require_desk(&session.user)?;
     claim_or_release(&state, &session.user, id, entry::release, Change::Released)
         .await
         .map(Json)
@@ -346,10 +321,9 @@ async fn release_entry(
     ))]
 async fn entry_history(
     State(state): State<AppState>,
-    session: CurrentSession,
+    session: DeskSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<Revision>>> {
-    require_desk(&session.user)?;
     let revisions = state.store.entry_revisions(id).await?;
     if revisions.is_empty() {
         return Err(AppError::NotFound(format!("no entry {id}")));

@@ -217,3 +217,50 @@ impl axum::extract::OptionalFromRequestParts<AppState> for CurrentSession {
             .map(Some)
     }
 }
+
+/// A logged-in on-call worker or supervisor. The desk's endpoints (live log, chats,
+/// handing over) take this instead of `CurrentSession`, so the role check is in the
+/// signature and cannot be forgotten.
+#[derive(Debug, Clone)]
+pub struct DeskSession {
+    pub user: User,
+}
+
+impl FromRequestParts<AppState> for DeskSession {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let session =
+            <CurrentSession as FromRequestParts<AppState>>::from_request_parts(parts, state)
+                .await?;
+        if !session.user.role.is_desk() {
+            return Err(AppError::Forbidden(format!(
+                "role {} does not work on the desk (on-call or supervisor)",
+                session.user.role
+            )));
+        }
+        Ok(DeskSession { user: session.user })
+    }
+}
+
+/// `X-Stream-Head`: the stream's head, read *before* the list it goes with, so a console
+/// that subscribes from it misses nothing written meanwhile.
+pub async fn stream_head_header(
+    state: &AppState,
+    stream: &crate::domain::stream::StreamName,
+) -> Result<HeaderMap, AppError> {
+    let head = state.store.stream_head(&stream.to_string()).await?;
+    let mut headers = HeaderMap::new();
+    headers.insert("x-stream-head", head.into());
+    Ok(headers)
+}
+
+/// A list's `limit` query parameter: 1–500, 200 when absent.
+pub fn list_limit(limit: Option<i64>) -> Result<i64, AppError> {
+    let limit = limit.unwrap_or(200);
+    if (1..=500).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(AppError::validation("limit", "must be 1-500"))
+    }
+}

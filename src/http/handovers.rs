@@ -22,7 +22,9 @@ use crate::domain::handover::{self, Action, Handover, NewHandover};
 use crate::domain::roles::Role;
 use crate::domain::stream::StreamName;
 use crate::error::{AppError, ErrorBody, Result};
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, CurrentSession};
+use crate::http::extract::{
+    ApiJson, ApiPath, ApiQuery, CurrentSession, DeskSession, stream_head_header,
+};
 use crate::store::{AccessAction, AccessResult, HandoverFilter, Inserted, Updated};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -57,17 +59,6 @@ fn require_team_reader(user: &User, team: &str) -> Result<()> {
     }
 }
 
-fn require_desk(user: &User) -> Result<()> {
-    if matches!(user.role, Role::Oncall | Role::Supervisor) {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden(format!(
-            "role {} cannot hand over from the desk",
-            user.role
-        )))
-    }
-}
-
 async fn load(state: &AppState, id: Uuid) -> Result<Handover> {
     state
         .store
@@ -88,11 +79,10 @@ async fn load(state: &AppState, id: Uuid) -> Result<Handover> {
     ))]
 async fn create_handover(
     State(state): State<AppState>,
-    session: CurrentSession,
+    session: DeskSession,
     ApiPath(entry_id): ApiPath<Uuid>,
     ApiJson(request): ApiJson<NewHandover>,
 ) -> Result<(StatusCode, Json<Handover>)> {
-    require_desk(&session.user)?;
     let entry = state
         .store
         .get_entry(entry_id)
@@ -125,10 +115,9 @@ async fn create_handover(
     responses((status = 200, description = "Handovers of the entry", body = Vec<Handover>)))]
 async fn entry_handovers(
     State(state): State<AppState>,
-    session: CurrentSession,
+    _session: DeskSession,
     ApiPath(entry_id): ApiPath<Uuid>,
 ) -> Result<Json<Vec<Handover>>> {
-    require_desk(&session.user)?;
     let filter = HandoverFilter {
         entry: Some(entry_id),
         limit: 100,
@@ -177,10 +166,9 @@ async fn team_inbox(
     ))]
 async fn all_handovers(
     State(state): State<AppState>,
-    session: CurrentSession,
+    _session: DeskSession,
     ApiQuery(query): ApiQuery<InboxQuery>,
 ) -> Result<(HeaderMap, Json<Vec<Handover>>)> {
-    require_desk(&session.user)?;
     let filter = HandoverFilter {
         open_only: open_only(query.state.as_deref())?,
         limit: 500,
@@ -349,17 +337,14 @@ fn digest_csv(digest: &Digest) -> Result<String> {
     String::from_utf8(bytes).map_err(|e| AppError::Internal(format!("CSV: {e}")))
 }
 
-/// A list with `X-Stream-Head`: the stream's head read before the list, so a console that
-/// subscribes from it misses nothing.
+/// A list with `X-Stream-Head` (see `stream_head_header`).
 async fn listed_with_head(
     state: &AppState,
     stream: &StreamName,
     filter: &HandoverFilter,
 ) -> Result<(HeaderMap, Json<Vec<Handover>>)> {
-    let head = state.store.stream_head(&stream.to_string()).await?;
+    let headers = stream_head_header(state, stream).await?;
     let handovers = state.store.list_handovers(filter).await?;
-    let mut headers = HeaderMap::new();
-    headers.insert("x-stream-head", head.into());
     Ok((headers, Json(handovers)))
 }
 

@@ -16,7 +16,6 @@ use uuid::Uuid;
 use crate::AppState;
 use crate::chats;
 use crate::domain::chat::{ChatMessage, ChatState, EndReason, Language, MessageRequest};
-use crate::domain::roles::Role;
 use crate::error::{AppError, ErrorBody, Result};
 use crate::http::extract::{ApiJson, ApiPath, ChatClient, ClientSource, bearer_token};
 
@@ -47,7 +46,7 @@ fn workers_on_shift(state: &AppState) -> usize {
         .presence
         .online()
         .iter()
-        .filter(|u| u.role == Role::Oncall || u.role == Role::Supervisor)
+        .filter(|u| u.role.is_desk())
         .count()
 }
 

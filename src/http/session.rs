@@ -15,7 +15,6 @@ use crate::AppState;
 use crate::auth::password;
 use crate::auth::session::{COOKIE_NAME, random_token, token_hash};
 use crate::domain::account::{MAX_PASSWORD_BYTES, User};
-use crate::domain::roles::Role;
 use crate::error::{AppError, ErrorBody, Result};
 use crate::http::extract::{ApiJson, CurrentSession, session_token};
 use crate::presence::OnlineUser;
@@ -163,7 +162,7 @@ async fn presence(
     State(state): State<AppState>,
     session: CurrentSession,
 ) -> Result<Json<Vec<OnlineUser>>> {
-    if !matches!(session.user.role, Role::Oncall | Role::Supervisor) {
+    if !session.user.role.is_desk() {
         return Err(AppError::Forbidden("presence is for the desk".into()));
     }
     Ok(Json(state.presence.online().as_ref().clone()))

@@ -290,11 +290,7 @@ macro_rules! impl_chat_store {
                     .push($crate::store::chats::CHAT_ORDER)
                     .push(" LIMIT ")
                     .push_bind(filter.limit);
-                let bodies: Vec<(String,)> = query.build_query_as().fetch_all(self.reader()).await?;
-                bodies
-                    .into_iter()
-                    .map(|(b,)| serde_json::from_str(&b).map_err(Into::into))
-                    .collect()
+                $crate::store::sql::decode_bodies(query.build_query_as().fetch_all(self.reader()).await?)
             }
 
             async fn queue_position(

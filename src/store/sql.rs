@@ -183,6 +183,15 @@ impl TryFrom<RevisionRow> for Revision {
     }
 }
 
+/// Records kept whole as a JSON `body` column (entries, handovers, chats), decoded.
+pub(super) fn decode_bodies<T: serde::de::DeserializeOwned>(
+    rows: Vec<(String,)>,
+) -> Result<Vec<T>> {
+    rows.into_iter()
+        .map(|(body,)| serde_json::from_str(&body).map_err(Into::into))
+        .collect()
+}
+
 /// `%` and `_` typed into the search box are searched for, not wildcards.
 pub(super) fn like_pattern(word: &str) -> String {
     let escaped = word
@@ -689,11 +698,7 @@ macro_rules! impl_store {
                 query
                     .push(" ORDER BY urgency_rank, occurred_at DESC LIMIT ")
                     .push_bind(filter.limit);
-                let bodies: Vec<(String,)> = query.build_query_as().fetch_all(self.reader()).await?;
-                bodies
-                    .into_iter()
-                    .map(|(b,)| serde_json::from_str(&b).map_err(Into::into))
-                    .collect()
+                $crate::store::sql::decode_bodies(query.build_query_as().fetch_all(self.reader()).await?)
             }
 
             async fn entry_revisions(
@@ -820,11 +825,7 @@ macro_rules! impl_store {
                          'returned') THEN due_at END, created_at DESC LIMIT ",
                     )
                     .push_bind(filter.limit);
-                let bodies: Vec<(String,)> = query.build_query_as().fetch_all(self.reader()).await?;
-                bodies
-                    .into_iter()
-                    .map(|(b,)| serde_json::from_str(&b).map_err(Into::into))
-                    .collect()
+                $crate::store::sql::decode_bodies(query.build_query_as().fetch_all(self.reader()).await?)
             }
 
             async fn record_access(

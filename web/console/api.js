@@ -234,7 +234,7 @@ export async function getChat(id) {
   return (await request('GET', chatPath(id))).data;
 }
 
-/** Accepts the most urgent waiting chat: its ChatSummary, or null when nobody waits. */
+/** Accepts the most urgent waiting chat: the chat, or null when nobody waits. */
 export async function takeNextChat() {
   const res = await request('POST', '/api/v1/chats/next');
   return res.status === 204 ? null : res.data;

@@ -33,7 +33,7 @@ function errorText(err) {
 
 export class ChatWindow {
   /**
-   * summary: the chat's ChatSummary. hooks: onAccept(id), onOpenEntry(entryId),
+   * summary: the chat as the desk sees it. hooks: onAccept(id), onOpenEntry(entryId),
    * onClose(win), onTransferred(summary) (it went to a colleague).
    */
   constructor(summary, hooks) {
@@ -183,7 +183,7 @@ export class ChatWindow {
 
   // ---- What the summary decides ----
 
-  /** A newer ChatSummary (desk event or an answer): the window follows it. */
+  /** A newer version of the chat (desk event or an answer): the window follows it. */
   update(summary) {
     if (summary.version < this.summary.version) return;
     const wasMine = this.isMine();

@@ -29,7 +29,6 @@ use self::protocol::{ClientFrame, ServerFrame};
 use crate::AppState;
 use crate::domain::account::User;
 use crate::domain::chat::Author;
-use crate::domain::roles::Role;
 use crate::domain::stream::StreamName;
 use crate::error::{AppError, ErrorBody, Result};
 use crate::events::subscription::{Deliver, Delivery, follow};
@@ -182,9 +181,7 @@ async fn serve_socket(state: AppState, user: Option<User>, socket: WebSocket) {
     });
 
     // Desk users are "on shift" while a console is open, and see who else is.
-    let is_desk = user
-        .as_ref()
-        .is_some_and(|u| matches!(u.role, Role::Oncall | Role::Supervisor));
+    let is_desk = user.as_ref().is_some_and(|u| u.role.is_desk());
     let mut on_shift = user
         .as_ref()
         .filter(|_| is_desk)
