@@ -53,15 +53,18 @@ export const messages = Object.fromEntries(
   ['fi', 'sv', 'en'].map((lang) => [lang, JSON.parse(readFileSync(new URL(`../../web/i18n/${lang}.json`, import.meta.url)))]),
 );
 
-/** Every visible element marked for translation shows the given language's text. */
-export async function assertAllTranslated(page, lang) {
+/**
+ * Every visible element marked for translation shows the given language's text, from
+ * `catalog` (lang -> messages; the console's by default).
+ */
+export async function assertAllTranslated(page, lang, catalog = messages) {
   const wrong = await page.evaluate(
     ({ table }) =>
       [...document.querySelectorAll('[data-i18n]')]
         .filter((el) => el.getClientRects().length > 0)
         .filter((el) => el.textContent.trim() !== (table[el.dataset.i18n] ?? '').trim())
         .map((el) => `${el.dataset.i18n}: "${el.textContent.trim()}"`),
-    { table: messages[lang] },
+    { table: catalog[lang] },
   );
   if (wrong.length) throw new Error(`untranslated in ${lang}: ${wrong.join(', ')}`);
   const htmlLang = await page.getAttribute('html', 'lang');

@@ -1,7 +1,7 @@
 // Helpers for the public pages (/chat, /report): their own UI catalogs, and the worker's
 // side of a chat driven through the HTTP API from Node, as a worker's console would.
 import { readFileSync } from 'node:fs';
-import { WAIT } from './browser.mjs';
+import { WAIT, assertAllTranslated } from './browser.mjs';
 
 /** The public pages' UI texts of every language (web/i18n/public/<lang>.json). */
 export const publicMessages = Object.fromEntries(
@@ -12,18 +12,8 @@ export const publicMessages = Object.fromEntries(
 );
 
 /** Every visible element marked for translation shows the language's public text. */
-export async function assertPublicTranslated(page, lang) {
-  const wrong = await page.evaluate(
-    ({ table }) =>
-      [...document.querySelectorAll('[data-i18n]')]
-        .filter((el) => el.getClientRects().length > 0)
-        .filter((el) => el.textContent.trim() !== (table[el.dataset.i18n] ?? '').trim())
-        .map((el) => `${el.dataset.i18n}: "${el.textContent.trim()}"`),
-    { table: publicMessages[lang] },
-  );
-  if (wrong.length) throw new Error(`untranslated in ${lang}: ${wrong.join(', ')}`);
-  const htmlLang = await page.getAttribute('html', 'lang');
-  if (htmlLang !== lang) throw new Error(`<html lang="${htmlLang}">, expected ${lang}`);
+export function assertPublicTranslated(page, lang) {
+  return assertAllTranslated(page, lang, publicMessages);
 }
 
 /**

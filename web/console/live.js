@@ -3,8 +3,9 @@
 // (the chats a worker has open, `chat:<id>`) ride on the same socket with follow(), each
 // resumed from its own last sequence number; their typing notices go to their handlers.
 
-const PING_EVERY_MS = 20000;
-const DEAD_AFTER_MS = 45000;
+import { backoff } from '../shared/backoff.js';
+import { openSocket } from '../shared/socket.js';
+
 const BACKOFF_START_MS = 500;
 const BACKOFF_MAX_MS = 10000;
 /** Failed attempts in a row before the indicator says offline instead of reconnecting. */
@@ -22,14 +23,11 @@ export class LiveConnection {
     /** The main stream and the followed ones: stream -> {lastSeq, subscribed, handlers}. */
     this.main = { lastSeq: since, subscribed: false, handlers };
     this.feeds = new Map([[stream, this.main]]);
-    this.ws = null;
+    this.socket = null;
     this.state = null;
     this.failures = 0;
     this.stopped = true;
     this.retryTimer = null;
-    this.pingTimer = null;
-    this.watchTimer = null;
-    this.lastHeard = 0;
     this.onOnline = () => this.reconnectNow();
     this.onOffline = () => {
       this.setState('offline');
@@ -57,7 +55,7 @@ export class LiveConnection {
   /** Skip the backoff wait (the network came back, the user logged in again, …). */
   reconnectNow() {
     if (this.stopped) return;
-    if (this.ws && this.ws.readyState <= WebSocket.OPEN && this.subscribed) return;
+    if (this.socket && this.socket.readyState <= WebSocket.OPEN && this.subscribed) return;
     clearTimeout(this.retryTimer);
     this.failures = Math.min(this.failures, 1);
     this.drop();
@@ -109,7 +107,7 @@ export class LiveConnection {
   }
 
   isOpen() {
-    return Boolean(this.ws && this.ws.readyState === WebSocket.OPEN);
+    return Boolean(this.socket && this.socket.readyState === WebSocket.OPEN);
   }
 
   setState(state) {
@@ -127,43 +125,17 @@ export class LiveConnection {
       return;
     }
     this.setState(this.failures >= OFFLINE_AFTER_FAILURES ? 'offline' : 'reconnecting');
-    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    let ws;
-    try {
-      ws = new WebSocket(`${scheme}://${location.host}/api/v1/ws`);
-    } catch {
+    const socket = openSocket({
+      onOpen: () => this.subscribe(),
+      onFrame: (frame) => this.onFrame(frame),
+      onGone: () => this.onSocketGone(),
+    });
+    if (!socket) {
       this.onSocketGone();
       return;
     }
-    this.ws = ws;
+    this.socket = socket;
     for (const feed of this.feeds.values()) feed.subscribed = false;
-    this.lastHeard = Date.now();
-    ws.onopen = () => {
-      this.lastHeard = Date.now();
-      this.subscribe();
-      clearInterval(this.pingTimer);
-      this.pingTimer = setInterval(() => this.send({ type: 'ping' }), PING_EVERY_MS);
-      clearInterval(this.watchTimer);
-      this.watchTimer = setInterval(() => {
-        if (Date.now() - this.lastHeard > DEAD_AFTER_MS) this.onSocketGone();
-      }, 5000);
-    };
-    ws.onmessage = (message) => {
-      this.lastHeard = Date.now();
-      let frame;
-      try {
-        frame = JSON.parse(message.data);
-      } catch {
-        return;
-      }
-      this.onFrame(frame);
-    };
-    ws.onclose = () => {
-      if (this.ws === ws) this.onSocketGone();
-    };
-    ws.onerror = () => {
-      /* onclose follows */
-    };
   }
 
   /** (Re)subscribes every stream from where it was left. */
@@ -177,13 +149,7 @@ export class LiveConnection {
   }
 
   send(frame) {
-    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
-      try {
-        this.ws.send(JSON.stringify(frame));
-      } catch {
-        /* the close handler reconnects */
-      }
-    }
+    this.socket?.send(frame);
   }
 
   async onFrame(frame) {
@@ -244,19 +210,9 @@ export class LiveConnection {
   }
 
   drop() {
-    clearInterval(this.pingTimer);
-    clearInterval(this.watchTimer);
-    const ws = this.ws;
-    this.ws = null;
+    this.socket?.close();
+    this.socket = null;
     for (const feed of this.feeds.values()) feed.subscribed = false;
-    if (ws) {
-      ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
-      try {
-        ws.close();
-      } catch {
-        /* ignore */
-      }
-    }
   }
 
   onSocketGone() {
@@ -275,8 +231,6 @@ export class LiveConnection {
   scheduleRetry() {
     clearTimeout(this.retryTimer);
     if (this.stopped) return;
-    const base = Math.min(BACKOFF_MAX_MS, BACKOFF_START_MS * 2 ** Math.max(0, this.failures - 1));
-    const delay = base / 2 + Math.random() * (base / 2);
-    this.retryTimer = setTimeout(() => this.connect(), delay);
+    this.retryTimer = setTimeout(() => this.connect(), backoff(this.failures, BACKOFF_START_MS, BACKOFF_MAX_MS));
   }
 }

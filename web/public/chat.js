@@ -25,6 +25,8 @@ import {
   LANGUAGES,
 } from './i18n.js';
 import { installQuickExit, onQuickExit, isLeaving, STORAGE_PREFIX } from './quick-exit.js';
+import { backoff } from '../shared/backoff.js';
+import { openSocket } from '../shared/socket.js';
 
 const SESSION_KEY = `${STORAGE_PREFIX}chat`;
 const STATUS_POLL_MS = 10000;
@@ -32,8 +34,6 @@ const EVENTS_POLL_MS = 3000;
 const TYPING_SEND_EVERY_MS = 2000;
 const TYPING_SHOW_MS = 4000;
 const HTTP_TIMEOUT_MS = 15000;
-const PING_EVERY_MS = 20000;
-const DEAD_AFTER_MS = 45000;
 const BACKOFF_START_MS = 500;
 const BACKOFF_MAX_MS = 15000;
 /** Websocket attempts in a row that never got subscribed before HTTP polling takes over. */
@@ -53,11 +53,6 @@ function uuid() {
   b[8] = (b[8] & 0x3f) | 0x80;
   const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-function backoff(failures, start = 1000, max = 30000) {
-  const base = Math.min(max, start * 2 ** Math.max(0, failures - 1));
-  return base / 2 + Math.random() * (base / 2);
 }
 
 /** An answer from the server that was an error ({"error":{code,message,retry_after}}). */
@@ -203,19 +198,16 @@ class ChatLink {
     this.token = session.token;
     this.handlers = handlers;
     this.lastSeq = 0;
-    this.ws = null;
+    this.socket = null;
     this.authenticated = false;
     this.subscribed = false;
     this.failures = 0;
     this.stopped = true;
     this.retryTimer = null;
-    this.pingTimer = null;
-    this.watchTimer = null;
     this.pollTimer = null;
     this.polling = false;
     this.pollFailures = 0;
     this.pollLive = false;
-    this.lastHeard = 0;
     this.state = null;
     this.onOnline = () => this.reconnectNow();
     this.onOffline = () => {
@@ -260,7 +252,7 @@ class ChatLink {
       this.pollNow();
       return;
     }
-    if (this.ws && this.subscribed) return;
+    if (this.socket && this.subscribed) return;
     clearTimeout(this.retryTimer);
     this.failures = Math.min(this.failures, 1);
     this.drop();
@@ -276,56 +268,22 @@ class ChatLink {
       return;
     }
     if (!this.live) this.setState('reconnecting');
-    const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    let ws;
-    try {
-      ws = new WebSocket(`${scheme}://${location.host}/api/v1/ws`);
-    } catch {
+    const socket = openSocket({
+      onOpen: () => this.send({ type: 'auth', token: this.token }),
+      onFrame: (frame) => this.onFrame(frame),
+      onGone: (code) => this.onSocketGone(code),
+    });
+    if (!socket) {
       this.onSocketGone();
       return;
     }
-    this.ws = ws;
+    this.socket = socket;
     this.authenticated = false;
     this.subscribed = false;
-    this.lastHeard = Date.now();
-    ws.onopen = () => {
-      this.lastHeard = Date.now();
-      this.send({ type: 'auth', token: this.token });
-      clearInterval(this.pingTimer);
-      this.pingTimer = setInterval(() => this.send({ type: 'ping' }), PING_EVERY_MS);
-      clearInterval(this.watchTimer);
-      this.watchTimer = setInterval(() => {
-        if (Date.now() - this.lastHeard > DEAD_AFTER_MS) this.onSocketGone();
-      }, 5000);
-    };
-    ws.onmessage = (message) => {
-      this.lastHeard = Date.now();
-      let frame;
-      try {
-        frame = JSON.parse(message.data);
-      } catch {
-        return;
-      }
-      this.onFrame(frame);
-    };
-    ws.onclose = (event) => {
-      if (this.ws === ws) this.onSocketGone(event.code);
-    };
-    ws.onerror = () => {
-      /* onclose follows */
-    };
   }
 
   send(frame) {
-    if (this.ws && this.ws.readyState === WebSocket.OPEN) {
-      try {
-        this.ws.send(JSON.stringify(frame));
-        return true;
-      } catch {
-        /* the close handler reconnects */
-      }
-    }
-    return false;
+    return this.socket ? this.socket.send(frame) : false;
   }
 
   subscribe() {
@@ -401,20 +359,10 @@ class ChatLink {
   }
 
   drop() {
-    clearInterval(this.pingTimer);
-    clearInterval(this.watchTimer);
-    const ws = this.ws;
-    this.ws = null;
+    this.socket?.close();
+    this.socket = null;
     this.authenticated = false;
     this.subscribed = false;
-    if (ws) {
-      ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
-      try {
-        ws.close();
-      } catch {
-        /* ignore */
-      }
-    }
   }
 
   onSocketGone(code) {
