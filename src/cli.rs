@@ -100,6 +100,10 @@ pub struct ServeArgs {
     /// Allow --demo on an address reachable from other machines.
     #[arg(long, requires = "demo")]
     pub force_demo: bool,
+    /// Serve only the shelter's register (its staff and the link a desk elsewhere calls
+    /// with `shelter.link_secret`), for a shelter hosted by another organisation.
+    #[arg(long)]
+    pub shelter_only: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -141,6 +145,14 @@ pub async fn run(cli: Cli, mut settings: Settings) -> Result<()> {
             }
             if let Some(database) = args.database {
                 settings.database_url = database;
+            }
+            if args.shelter_only {
+                if settings.shelter.remote_url.is_some() {
+                    return Err(AppError::Config(
+                        "--shelter-only hosts the register here; unset shelter.remote_url".into(),
+                    ));
+                }
+                settings.shelter_only = true;
             }
             serve(settings, args.demo, args.force_demo).await
         }

@@ -41,6 +41,11 @@ pub struct Settings {
     pub calendar: CalendarSettings,
     pub chat: ChatSettings,
     pub public: PublicSettings,
+    pub shelter: ShelterSettings,
+    /// Serve the shelter's register alone (`serve --shelter-only`), for a shelter hosted
+    /// by another organisation; set from the command line only.
+    #[serde(skip)]
+    pub shelter_only: bool,
     /// Shared secret of the telephony webhook.
     pub telephony_secret: Option<SecretString>,
 }
@@ -116,6 +121,42 @@ impl Default for ChatSettings {
     }
 }
 
+/// The shelter register (turvakoti) and the desk's link to it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ShelterSettings {
+    /// Family places (rooms); each current stay takes one.
+    pub family_places: i64,
+    /// Beds; each person of a current stay takes one.
+    pub beds: i64,
+    /// How long a referral code is valid.
+    pub referral_valid_hours: u32,
+    /// 32 random bytes, base64, sealing notes and identity fields. Unset with a SQLite
+    /// register: a key file `paivystys-shelter.key` beside it is made and used.
+    pub encryption_key: Option<SecretString>,
+    /// The desk side of a shelter hosted elsewhere (`serve --shelter-only` there): its base
+    /// URL. Unset: the register runs in this process.
+    pub remote_url: Option<String>,
+    /// The secret both sides share for the link (`/api/v1/shelter-link/…`).
+    pub link_secret: Option<SecretString>,
+    /// How often the desk asks the shelter for free places and referral statuses.
+    pub watch_secs: u64,
+}
+
+impl Default for ShelterSettings {
+    fn default() -> Self {
+        ShelterSettings {
+            family_places: 6,
+            beds: 18,
+            referral_valid_hours: 24,
+            encryption_key: None,
+            remote_url: None,
+            link_secret: None,
+            watch_secs: 5,
+        }
+    }
+}
+
 /// What the public pages show and how they find a client's source for rate limits.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -178,6 +219,8 @@ impl Default for Settings {
             calendar: CalendarSettings::default(),
             chat: ChatSettings::default(),
             public: PublicSettings::default(),
+            shelter: ShelterSettings::default(),
+            shelter_only: false,
             telephony_secret: None,
         }
     }
@@ -250,6 +293,21 @@ impl Settings {
             ));
         }
         crate::domain::risk::Lexicon::new(&chat.risk_phrases)?;
+        let shelter = &self.shelter;
+        if shelter.family_places < 1
+            || shelter.beds < 1
+            || shelter.referral_valid_hours == 0
+            || shelter.watch_secs == 0
+        {
+            return Err(AppError::Config(
+                "shelter places, beds, code lifetime and watch interval must be positive".into(),
+            ));
+        }
+        if shelter.remote_url.is_some() && shelter.link_secret.is_none() {
+            return Err(AppError::Config(
+                "shelter.remote_url needs shelter.link_secret, shared with the shelter".into(),
+            ));
+        }
         if self.public.oncall_phone.trim().is_empty() {
             return Err(AppError::Config(
                 "public.oncall_phone must name the on-call number".into(),

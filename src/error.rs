@@ -57,6 +57,9 @@ pub enum AppError {
     Config(String),
     #[error("{0}")]
     Internal(String),
+    /// A service this one depends on (a separately hosted shelter) did not answer.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl AppError {
@@ -86,6 +89,7 @@ impl AppError {
             | AppError::Migration(_)
             | AppError::Config(_)
             | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 
@@ -111,12 +115,14 @@ impl AppError {
             | AppError::Migration(_)
             | AppError::Config(_)
             | AppError::Internal(_) => "internal",
+            AppError::Unavailable(_) => "unavailable",
         }
     }
 
     /// The message a client may see: internal detail stays in the server log.
     fn public_message(&self) -> String {
         match self {
+            AppError::Unavailable(_) => "the shelter service is not reachable right now".to_owned(),
             _ if self.status().is_server_error() => "internal server error".to_owned(),
             AppError::Validation { message, .. } => message.clone(),
             _ => self.to_string(),

@@ -40,7 +40,10 @@ pub struct App {
     pub settings: Settings,
     pub store: Arc<dyn Store>,
     pub hub: Hub,
-    pub shelter: shelter::Register,
+    /// The shelter's register, when it is hosted in this process.
+    pub shelter: Option<Arc<shelter::Shelter>>,
+    /// The desk's narrow window onto the shelter, wherever it is hosted.
+    pub shelter_link: shelter::link::ShelterLink,
     pub clock: Arc<dyn Clock>,
     pub metrics: Metrics,
     pub presence: presence::Presence,
@@ -86,9 +89,23 @@ impl Wiring {
         self,
         settings: Settings,
         store: Arc<dyn Store>,
-        shelter: shelter::Register,
+        shelter: Option<Arc<shelter::Shelter>>,
         clock: Arc<dyn Clock>,
     ) -> Result<AppState> {
+        let shelter_link = match (&settings.shelter.remote_url, &shelter) {
+            (Some(url), _) => shelter::link::ShelterLink::Remote(shelter::link::Remote::new(
+                url,
+                settings.shelter.link_secret.clone().ok_or_else(|| {
+                    crate::error::AppError::Config("shelter.remote_url needs link_secret".into())
+                })?,
+            )?),
+            (None, Some(local)) => shelter::link::ShelterLink::Local(Arc::clone(local)),
+            (None, None) => {
+                return Err(crate::error::AppError::Config(
+                    "no shelter register: open one here or set shelter.remote_url".into(),
+                ));
+            }
+        };
         let calendar = settings.calendar.calendar();
         let lexicon = domain::risk::Lexicon::new(&settings.chat.risk_phrases)?;
         let limits = limits::Limits::new(&settings.chat);
@@ -101,6 +118,7 @@ impl Wiring {
             store,
             hub: self.hub,
             shelter,
+            shelter_link,
             clock,
             metrics: self.metrics,
             presence: presence::Presence::new(),
@@ -119,7 +137,11 @@ impl AppState {
     pub async fn open(settings: Settings, clock: Arc<dyn Clock>) -> Result<AppState> {
         let wiring = Wiring::new(settings.ws.live_buffer_events);
         let store = store::open(&settings.database_url, wiring.hub.clone()).await?;
-        let shelter = shelter::Register::open(&settings.effective_shelter_url()).await?;
+        // A shelter hosted elsewhere is never opened here: nothing of it touches this disk.
+        let shelter = match settings.shelter.remote_url {
+            Some(_) => None,
+            None => Some(Arc::new(shelter::Shelter::open(&settings).await?)),
+        };
         wiring.into_state(settings, store, shelter, clock)
     }
 }

@@ -38,4 +38,5 @@ pub mod entry;
 pub mod handover;
 pub mod risk;
 pub mod roles;
+pub mod shelter;
 pub mod stream;

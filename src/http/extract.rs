@@ -226,20 +226,57 @@ pub struct DeskSession {
     pub user: User,
 }
 
+/// The logged-in user, if `allowed` admits their role; 403 naming the role otherwise.
+async fn user_in_role(
+    parts: &mut Parts,
+    state: &AppState,
+    allowed: fn(crate::domain::roles::Role) -> bool,
+    refusal: &str,
+) -> Result<User, AppError> {
+    let session =
+        <CurrentSession as FromRequestParts<AppState>>::from_request_parts(parts, state).await?;
+    if !allowed(session.user.role) {
+        return Err(AppError::Forbidden(format!(
+            "role {} {refusal}",
+            session.user.role
+        )));
+    }
+    Ok(session.user)
+}
+
 impl FromRequestParts<AppState> for DeskSession {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let session =
-            <CurrentSession as FromRequestParts<AppState>>::from_request_parts(parts, state)
-                .await?;
-        if !session.user.role.is_desk() {
-            return Err(AppError::Forbidden(format!(
-                "role {} does not work on the desk (on-call or supervisor)",
-                session.user.role
-            )));
-        }
-        Ok(DeskSession { user: session.user })
+        let user = user_in_role(
+            parts,
+            state,
+            |role| role.is_desk(),
+            "does not work on the desk (on-call or supervisor)",
+        )
+        .await?;
+        Ok(DeskSession { user })
+    }
+}
+
+/// Logged-in shelter staff: the only role that reads the shelter's register.
+#[derive(Debug, Clone)]
+pub struct ShelterStaff {
+    pub user: User,
+}
+
+impl FromRequestParts<AppState> for ShelterStaff {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let user = user_in_role(
+            parts,
+            state,
+            |role| role == crate::domain::roles::Role::Shelter,
+            "has no access to the shelter's register",
+        )
+        .await?;
+        Ok(ShelterStaff { user })
     }
 }
 
@@ -263,4 +300,17 @@ pub fn list_limit(limit: Option<i64>) -> Result<i64, AppError> {
     } else {
         Err(AppError::validation("limit", "must be 1-500"))
     }
+}
+
+/// A small optional JSON body: an empty body means the defaults.
+pub fn optional_json<T: Default + serde::de::DeserializeOwned>(
+    body: &axum::body::Bytes,
+) -> Result<T, AppError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(T::default());
+    }
+    serde_json::from_slice(body).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => AppError::validation("body", e.to_string()),
+        _ => AppError::BadRequest(format!("invalid JSON: {e}")),
+    })
 }

@@ -40,7 +40,9 @@ async fn healthz() -> Json<Health> {
     ))]
 async fn readyz(State(state): State<AppState>) -> Result<Json<Health>> {
     state.store.ping().await?;
-    state.shelter.ping().await?;
+    if let Some(shelter) = &state.shelter {
+        shelter.ping().await?;
+    }
     Ok(Json(Health { status: "ready" }))
 }
 

@@ -9,6 +9,9 @@ mod health;
 mod pages;
 mod public_chat;
 mod session;
+mod shelter;
+
+pub use shelter::referral_event;
 pub(crate) mod streams;
 mod ws;
 
@@ -48,6 +51,8 @@ use crate::metrics::{RequestLabels, RouteLabels};
         (name = "handovers", description = "Handovers to daytime teams with legal deadlines"),
         (name = "chat", description = "Anonymous client chat: the client's side (no login, a \
             bearer token) and the desk's risk-ranked queue"),
+        (name = "shelter", description = "The shelter: free places and referral codes for the \
+            desk; the register itself for shelter staff only"),
         (name = "events", description = "Event streams: HTTP paging and the websocket"),
         (name = "operations", description = "Health and metrics"),
     )
@@ -79,16 +84,28 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The whole application router.
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let common = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(session::router())
-        .merge(entries::router())
-        .merge(handovers::router())
-        .merge(chats::router())
-        .merge(public_chat::router())
         .merge(streams::router())
         .merge(ws::router())
         .merge(health::router())
-        .split_for_parts();
+        .merge(shelter::capacity_router());
+    // A shelter hosted alone serves its staff and the link, nothing of the desk.
+    let features = if state.settings.shelter_only {
+        common.merge(shelter::register_router())
+    } else {
+        let desk = common
+            .merge(entries::router())
+            .merge(handovers::router())
+            .merge(chats::router())
+            .merge(public_chat::router())
+            .merge(shelter::desk_router());
+        match state.shelter {
+            Some(_) => desk.merge(shelter::register_router()),
+            None => desk,
+        }
+    };
+    let (api, openapi) = features.split_for_parts();
     let openapi = Arc::new(openapi);
     let body_limit = state.settings.body_limit_bytes;
 

@@ -17,7 +17,9 @@ use crate::AppState;
 use crate::chats;
 use crate::domain::chat::{ChatMessage, ChatState, EndReason, Language, MessageRequest};
 use crate::error::{AppError, ErrorBody, Result};
-use crate::http::extract::{ApiJson, ApiPath, ChatClient, ClientSource, bearer_token};
+use crate::http::extract::{
+    ApiJson, ApiPath, ChatClient, ClientSource, bearer_token, optional_json,
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -78,17 +80,6 @@ pub struct OpenedChat {
     pub expires_at: DateTime<Utc>,
     /// The stream to subscribe to, `chat:<chat_id>`.
     pub stream: String,
-}
-
-/// A small optional JSON body: an empty body means the defaults.
-fn optional_json<T: Default + serde::de::DeserializeOwned>(body: &Bytes) -> Result<T> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(T::default());
-    }
-    serde_json::from_slice(body).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => AppError::validation("body", e.to_string()),
-        _ => AppError::BadRequest(format!("invalid JSON: {e}")),
-    })
 }
 
 /// Opens an anonymous chat. Rate-limited per source (kept only as a keyed hash, and only

@@ -7,6 +7,9 @@ use crate::chats;
 use crate::domain::chat::{ChatState, EndReason};
 use crate::domain::entry::Person;
 use crate::domain::handover;
+use crate::domain::shelter::Capacity;
+use crate::domain::stream::StreamName;
+use crate::events::NewEvent;
 use crate::store::{ChatFilter, HandoverFilter, Updated};
 
 /// How often expired sessions are removed (they are refused at once either way).
@@ -19,6 +22,71 @@ pub fn spawn_all(state: &AppState) {
     tokio::spawn(purge_expired_sessions(state.clone()));
     tokio::spawn(watch_overdue_handovers(state.clone()));
     tokio::spawn(watch_chats(state.clone()));
+    if !state.settings.shelter_only {
+        tokio::spawn(watch_shelter(state.clone()));
+    }
+}
+
+/// Keeps the desk's view of the shelter current: free places and the statuses of the
+/// referrals it issued, as desk events when they change. Woken at once by a register in
+/// this process; a shelter hosted elsewhere is asked every `shelter.watch_secs`.
+async fn watch_shelter(state: AppState) {
+    let changes = state.shelter_link.changes();
+    let mut tick = tokio::time::interval(Duration::from_secs(state.settings.shelter.watch_secs));
+    let mut last = None;
+    loop {
+        let changed = async {
+            match &changes {
+                Some(notify) => notify.notified().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = state.shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+            _ = changed => {}
+        }
+        match report_shelter_changes(&state, last.as_ref()).await {
+            Ok(capacity) => last = Some(capacity),
+            Err(err) => tracing::warn!(error = %err, "shelter check failed"),
+        }
+    }
+}
+
+/// One look at the shelter: a `shelter.capacity` event when the free places differ from
+/// `last` (the first look only notes them: consoles read the numbers when they connect),
+/// and a `shelter.referral` event for each referral whose status changed. Returns the
+/// capacity seen.
+pub async fn report_shelter_changes(
+    state: &AppState,
+    last: Option<&Capacity>,
+) -> crate::error::Result<Capacity> {
+    let now = state.clock.now();
+    let capacity = state.shelter_link.capacity().await?;
+    if last.is_some_and(|seen| seen != &capacity) {
+        let event = NewEvent::new(
+            StreamName::Desk,
+            "shelter.capacity",
+            serde_json::to_value(&capacity)?,
+        );
+        state.store.append_events(&[event], now).await?;
+    }
+    for mut referral in state.store.desk_referrals(None, true, 500).await? {
+        let status = state
+            .shelter_link
+            .referral_status(&referral.code, now)
+            .await?;
+        if status != referral.status {
+            referral.status = status;
+            referral.status_at = now;
+            let events = [crate::http::referral_event(&referral)];
+            state
+                .store
+                .set_referral_status(&referral.code, status, now, &events)
+                .await?;
+        }
+    }
+    Ok(capacity)
 }
 
 /// Runs `run_chat_timers` on a timer.

@@ -7,6 +7,7 @@
 
 mod chats;
 pub mod postgres;
+mod referrals;
 mod sql;
 pub mod sqlite;
 
@@ -23,6 +24,7 @@ use crate::domain::handover::Handover;
 use crate::error::{AppError, Result};
 use crate::events::{Event, Hub, NewEvent};
 pub use chats::{ChatFilter, ChatStore, MessageWrite};
+pub use referrals::ReferralStore;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -113,7 +115,7 @@ pub struct HandoverFilter {
 }
 
 #[async_trait]
-pub trait Store: ChatStore + Send + Sync + 'static {
+pub trait Store: ChatStore + ReferralStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Cheap round trip, for readiness checks.

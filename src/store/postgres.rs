@@ -50,3 +50,4 @@ impl PgStore {
 
 super::sql::impl_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 super::chats::impl_chat_store!(PgStore, sqlx::Postgres);
+super::referrals::impl_referral_store!(PgStore, sqlx::Postgres);

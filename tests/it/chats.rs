@@ -990,6 +990,8 @@ async fn the_chat_page_speaks_as_the_client_even_beside_a_console_login(backend:
     page.subscribe(&client.stream(), 0).await;
     let mut listener = worker.ws().await;
     listener.subscribe(&client.stream(), 0).await;
+    // Typing notices are moments: only a listener already following hears one.
+    while listener.next().await["type"] != "subscribed" {}
     page.send(json!({"type": "typing", "stream": client.stream()}))
         .await;
     loop {

@@ -265,8 +265,17 @@ impl TestApp {
             .await
             .unwrap();
         let clock = Arc::new(ManualClock::new(Utc::now()));
-        let shelter_url = format!("sqlite://{}", db.dir.path().join("shelter.db").display());
-        let register = shelter::Register::open(&shelter_url).await.unwrap();
+        // The shelter's register sits beside the test database, unless it is hosted by
+        // another test server (`shelter.remote_url`).
+        let register = if settings.shelter.remote_url.is_none() {
+            settings.shelter_database_url = Some(format!(
+                "sqlite://{}",
+                db.dir.path().join("shelter.db").display()
+            ));
+            Some(Arc::new(shelter::Shelter::open(&settings).await.unwrap()))
+        } else {
+            None
+        };
         let wiring = db.wiring.take().expect("wiring unused");
         let state = wiring
             .into_state(settings, db.store.clone(), register, clock.clone())

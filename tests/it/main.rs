@@ -11,6 +11,7 @@ mod handovers;
 mod i18n;
 mod operations;
 mod sessions;
+mod shelter;
 mod store_conformance;
 mod streams;
 
