@@ -278,6 +278,11 @@ impl Settings {
                 "ws.idle_timeout_secs must exceed ws.heartbeat_secs (> 0)".into(),
             ));
         }
+        if self.calendar.overdue_check_secs == Some(0) {
+            return Err(AppError::Config(
+                "calendar.overdue_check_secs must be positive".into(),
+            ));
+        }
         let chat = &self.chat;
         if chat.token_ttl_minutes == 0
             || chat.idle_minutes == 0
@@ -410,5 +415,11 @@ mod tests {
         let mut s = Settings::default();
         s.ws.idle_timeout_secs = s.ws.heartbeat_secs;
         assert!(s.validate().is_err());
+        let mut s = Settings::default();
+        s.calendar.overdue_check_secs = Some(0);
+        assert!(s.validate().is_err(), "a zero interval would stop the overdue timer");
+        let mut s = Settings::default();
+        s.shelter.remote_url = Some("https://turvakoti.example".into());
+        assert!(s.validate().is_err(), "a remote shelter needs the link secret");
     }
 }
