@@ -253,6 +253,9 @@ async fn serve(settings: Settings, demo: bool, force_demo: bool) -> Result<()> {
         let accounts = crate::demo::seed(state.store.as_ref(), state.clock.as_ref()).await?;
         crate::demo::print_accounts(&accounts);
         crate::demo::seed_entries(state.store.as_ref(), state.clock.as_ref()).await?;
+        if let Some(shelter) = &state.shelter {
+            crate::demo::seed_shelter(shelter, state.clock.as_ref()).await?;
+        }
     }
     let listener = tokio::net::TcpListener::bind(state.settings.bind).await?;
     let addr = listener.local_addr()?;

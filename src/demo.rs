@@ -267,3 +267,37 @@ pub fn print_accounts(accounts: &[DemoAccount]) {
         );
     }
 }
+
+/// Two families staying at the demo shelter, so its console and the desk's free places show
+/// something real. Only into an empty register, so a restart adds nothing.
+pub async fn seed_shelter(shelter: &crate::shelter::Shelter, clock: &dyn Clock) -> Result<usize> {
+    use crate::shelter::register::StayFilter;
+    if !shelter.stays(StayFilter::All).await?.is_empty() {
+        return Ok(0);
+    }
+    let now = clock.now();
+    let families = [
+        (
+            "Sinikello",
+            json!({"adults": 1, "children": {"0_6": 2}, "sexes": {"female": 2, "male": 1},
+                "violence": ["physical", "psychological"], "referral_source": "police",
+                "notes": "Saapui poliisin saattamana yöllä. Lapset 2 ja 5 v."}),
+            Duration::days(3),
+        ),
+        (
+            "Kielo",
+            json!({"adults": 1, "sexes": {"unknown": 1},
+                "violence": ["psychological", "economic", "stalking"], "referral_source": "self",
+                "notes": "Haluaa pysyä täysin nimettömänä."}),
+            Duration::hours(20),
+        ),
+    ];
+    let count = families.len();
+    for (alias, mut body, ago) in families {
+        body["alias"] = json!(alias);
+        body["arrived_at"] = json!(now - ago);
+        let request: crate::domain::shelter::NewStay = serde_json::from_value(body)?;
+        shelter.admit(request, 0, now).await?;
+    }
+    Ok(count)
+}
