@@ -417,9 +417,15 @@ mod tests {
         assert!(s.validate().is_err());
         let mut s = Settings::default();
         s.calendar.overdue_check_secs = Some(0);
-        assert!(s.validate().is_err(), "a zero interval would stop the overdue timer");
+        assert!(
+            s.validate().is_err(),
+            "a zero interval would stop the overdue timer"
+        );
         let mut s = Settings::default();
         s.shelter.remote_url = Some("https://turvakoti.example".into());
-        assert!(s.validate().is_err(), "a remote shelter needs the link secret");
+        assert!(
+            s.validate().is_err(),
+            "a remote shelter needs the link secret"
+        );
     }
 }

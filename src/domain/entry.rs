@@ -395,7 +395,7 @@ pub struct EntryPatch {
 }
 
 /// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
-mod double_option {
+pub(crate) mod double_option {
     use serde::{Deserialize, Deserializer};
 
     pub fn deserialize<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>

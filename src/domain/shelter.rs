@@ -267,7 +267,12 @@ impl NewStay {
         let source = match (&self.referral_source, by_code) {
             (_, true) => ReferralSource::OncallReferral,
             (Some(s), false) if !s.is_empty() => ReferralSource::parse_field(s, "referral_source")?,
-            _ => ReferralSource::Other,
+            _ => {
+                return Err(AppError::validation(
+                    "referral_source",
+                    "say who referred the client (or enter the desk's referral code)",
+                ));
+            }
         };
         let stay = Stay {
             id: Uuid::new_v4(),
@@ -300,7 +305,10 @@ pub struct StayPatch {
     pub violence: Option<Vec<String>>,
     pub referral_source: Option<String>,
     pub notes: Option<String>,
-    pub identity: Option<Identity>,
+    /// `null` removes the identity fields.
+    #[serde(default, with = "crate::domain::entry::double_option")]
+    #[schema(value_type = Option<Identity>)]
+    pub identity: Option<Option<Identity>>,
 }
 
 impl StayPatch {
@@ -329,7 +337,7 @@ impl StayPatch {
             next.notes = Some(v);
         }
         if let Some(v) = self.identity {
-            next.identity = identity_of(Some(v));
+            next.identity = identity_of(v);
         }
         next.version += 1;
         next.validate(now)?;
@@ -625,13 +633,27 @@ mod tests {
             },
             arrived_at: None,
             violence: vec![],
-            referral_source: None,
+            referral_source: Some("self".into()),
             notes: String::new(),
             identity: Some(Identity::default()),
             referral_code: None,
         };
         let ok = base().into_stay(true, now).unwrap();
         assert_eq!(ok.referral_source, ReferralSource::OncallReferral);
+        assert_eq!(
+            serde_json::to_value(ReferralSource::SelfReferred).unwrap(),
+            "self",
+            "the wire key, not the variant's name"
+        );
+        let cleared: StayPatch = serde_json::from_str(r#"{"identity": null}"#).unwrap();
+        let with_identity = Stay {
+            identity: Some(Identity {
+                name: "N".into(),
+                ..Identity::default()
+            }),
+            ..ok.clone()
+        };
+        assert_eq!(cleared.apply(&with_identity, now).unwrap().identity, None);
         assert_eq!(ok.identity, None, "empty identity fields are none");
         for (broken, field) in [
             (

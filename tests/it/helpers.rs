@@ -126,28 +126,7 @@ impl TestDb {
                 }
                 text
             }
-            Backend::Postgres => {
-                let mut conn = PgConnection::connect(&postgres_url()).await.unwrap();
-                let tables: Vec<String> = sqlx::query_scalar(
-                    "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1",
-                )
-                .bind(&self.location)
-                .fetch_all(&mut conn)
-                .await
-                .unwrap();
-                let mut text = String::new();
-                for table in tables {
-                    let rows: Vec<String> = sqlx::query_scalar(&format!(
-                        "SELECT t::text FROM {}.{table} t",
-                        self.location
-                    ))
-                    .fetch_all(&mut conn)
-                    .await
-                    .unwrap();
-                    text.push_str(&rows.join("\n"));
-                }
-                text
-            }
+            Backend::Postgres => schema_text(&self.location).await,
         }
     }
 
@@ -219,30 +198,73 @@ async fn create_schema() -> Option<String> {
 impl Drop for TestDb {
     fn drop(&mut self) {
         if self.backend == Backend::Postgres {
-            // Best effort: a schema per test would otherwise pile up.
-            let schema = self.location.clone();
-            std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async {
-                    if let Ok(mut conn) = PgConnection::connect(&postgres_url()).await {
-                        let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
-                            .execute(&mut conn)
-                            .await;
-                    }
-                });
-            })
-            .join()
-            .ok();
+            drop_schema(self.location.clone());
         }
+    }
+}
+
+/// A fresh random register key (PostgreSQL registers have no key file).
+fn test_shelter_key() -> secrecy::SecretString {
+    use base64::Engine;
+    let key: [u8; 32] = std::array::from_fn(|i| (i as u8).wrapping_mul(37).wrapping_add(11));
+    secrecy::SecretString::from(base64::engine::general_purpose::STANDARD.encode(key))
+}
+
+/// Every row of every table in a PostgreSQL schema, as text.
+pub async fn schema_text(schema: &str) -> String {
+    let mut conn = PgConnection::connect(&postgres_url()).await.unwrap();
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables WHERE table_schema = $1",
+    )
+    .bind(schema)
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    let mut text = String::new();
+    for table in tables {
+        let rows: Vec<String> =
+            sqlx::query_scalar(&format!("SELECT t::text FROM {schema}.{table} t"))
+                .fetch_all(&mut conn)
+                .await
+                .unwrap();
+        text.push_str(&rows.join("\n"));
+    }
+    text
+}
+
+/// Best effort: a schema per test would otherwise pile up.
+fn drop_schema(schema: String) {
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            if let Ok(mut conn) = PgConnection::connect(&postgres_url()).await {
+                let _ = sqlx::query(&format!("DROP SCHEMA {schema} CASCADE"))
+                    .execute(&mut conn)
+                    .await;
+            }
+        });
+    })
+    .join()
+    .ok();
+}
+
+/// The shelter register's own schema in a PostgreSQL test (dropped with the test).
+pub struct ShelterSchema(pub String);
+
+impl Drop for ShelterSchema {
+    fn drop(&mut self) {
+        drop_schema(self.0.clone());
     }
 }
 
 /// A running server on a port-0 listener.
 pub struct TestApp {
     pub db: TestDb,
+    /// The shelter register's schema when the test runs on PostgreSQL.
+    pub shelter_schema: Option<ShelterSchema>,
     pub state: AppState,
     pub clock: Arc<ManualClock>,
     pub base: String,
@@ -267,11 +289,23 @@ impl TestApp {
         let clock = Arc::new(ManualClock::new(Utc::now()));
         // The shelter's register sits beside the test database, unless it is hosted by
         // another test server (`shelter.remote_url`).
+        let mut shelter_schema = None;
         let register = if settings.shelter.remote_url.is_none() {
-            settings.shelter_database_url = Some(format!(
-                "sqlite://{}",
-                db.dir.path().join("shelter.db").display()
-            ));
+            settings.shelter_database_url = Some(match backend {
+                Backend::Sqlite => {
+                    format!("sqlite://{}", db.dir.path().join("shelter.db").display())
+                }
+                Backend::Postgres => {
+                    // Its own schema, as production gives it its own schema and role.
+                    let schema = create_schema().await?;
+                    let mut url = url::Url::parse(&postgres_url()).unwrap();
+                    url.query_pairs_mut()
+                        .append_pair("options", &format!("-c search_path={schema}"));
+                    settings.shelter.encryption_key = Some(test_shelter_key());
+                    shelter_schema = Some(ShelterSchema(schema));
+                    url.to_string()
+                }
+            });
             Some(Arc::new(shelter::Shelter::open(&settings).await.unwrap()))
         } else {
             None
@@ -293,6 +327,7 @@ impl TestApp {
         });
         Some(TestApp {
             db,
+            shelter_schema,
             state,
             clock,
             base: format!("http://{addr}"),

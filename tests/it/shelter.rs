@@ -128,7 +128,9 @@ async fn only_shelter_staff_read_the_register(backend: Backend) {
     );
     assert_eq!(get(&others[2], "/api/v1/shelter/capacity").await.0, 403);
     let empty = paivystys::domain::shelter::Capacity::of(6, 18, &[]);
-    report_shelter_changes(&app.state, Some(&empty)).await.unwrap();
+    report_shelter_changes(&app.state, Some(&empty))
+        .await
+        .unwrap();
     let seen = desk_events(&app, "shelter.capacity").await;
     assert_eq!(
         seen.last().unwrap(),
@@ -325,13 +327,14 @@ async fn notes_and_identity_are_sealed_at_rest(backend: Backend) {
         .unwrap();
     assert_eq!(status, 200);
     assert_eq!(patched.json::<Value>().await.unwrap()["version"], 2);
-    let register = std::fs::read(app.db.dir.path().join("shelter.db")).unwrap();
-    let wal = std::fs::read(app.db.dir.path().join("shelter.db-wal")).unwrap_or_default();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&register),
-        String::from_utf8_lossy(&wal)
-    );
+    let text: String = match &app.shelter_schema {
+        Some(schema) => crate::helpers::schema_text(&schema.0).await,
+        None => ["shelter.db", "shelter.db-wal"]
+            .iter()
+            .map(|f| std::fs::read(app.db.dir.path().join(f)).unwrap_or_default())
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .collect(),
+    };
     assert!(text.contains("Peippo"), "the scan reads the register");
     for secret in [
         "älä soita kotiin",

@@ -250,3 +250,66 @@ export async function chatAction(id, action, body) {
 export async function chatTranscript(id) {
   return (await request('GET', chatPath(id, 'messages'))).data || [];
 }
+
+// ---- The shelter (turvakoti): desk side (numbers and statuses only) ----
+
+/** {family_places, beds, family_places_free, beds_free, updated_at}. */
+export async function shelterCapacity() {
+  return (await request('GET', '/api/v1/shelter/capacity')).data;
+}
+
+/** A one-time referral code for a client going to the shelter (entryId may be null). */
+export async function createReferral(entryId) {
+  return (await request('POST', '/api/v1/shelter/referrals', { body: { entry_id: entryId || null } })).data;
+}
+
+/** The desk's referrals, newest first: [{code, status, entry_id, issued_at, expires_at, status_at, issued_by}]. */
+export async function referrals() {
+  return (await request('GET', '/api/v1/shelter/referrals')).data || [];
+}
+
+// ---- The shelter: staff side (role shelter only) ----
+
+function stayPath(id, action) {
+  return `/api/v1/shelter/stays/${encodeURIComponent(id)}${action ? `/${action}` : ''}`;
+}
+
+/** state: 'current' | 'departed' | 'all'. Stays without notes and identity. */
+export async function stays(state = 'current') {
+  return (await request('GET', `/api/v1/shelter/stays?state=${encodeURIComponent(state)}`)).data || [];
+}
+
+/** One stay with its notes and identity. */
+export async function getStay(id) {
+  return (await request('GET', stayPath(id))).data;
+}
+
+export async function createStay(body) {
+  return (await request('POST', '/api/v1/shelter/stays', { body })).data;
+}
+
+export async function patchStay(id, version, changes) {
+  return (await request('PATCH', stayPath(id), { body: changes, headers: { 'If-Match': String(version) } })).data;
+}
+
+/** at: an RFC 3339 time, or undefined for now. */
+export async function departStay(id, at) {
+  return (await request('POST', stayPath(id, 'depart'), { body: at ? { at } : {} })).data;
+}
+
+/** People turned away for lack of space (counts only): {date?, adults, children}. */
+export async function logTurnedAway(body) {
+  return (await request('POST', '/api/v1/shelter/turned-away', { body })).data;
+}
+
+export async function turnedAway(year) {
+  return (await request('GET', `/api/v1/shelter/turned-away?year=${encodeURIComponent(year)}`)).data || [];
+}
+
+export function shelterStatisticsPath(year, format) {
+  return `/api/v1/shelter/statistics?year=${encodeURIComponent(year)}${format ? `&format=${encodeURIComponent(format)}` : ''}`;
+}
+
+export async function shelterStatistics(year) {
+  return (await request('GET', shelterStatisticsPath(year))).data;
+}

@@ -6,6 +6,9 @@
 // controller) · entry-form.js · entry-detail.js · handover-desk.js (an entry's handovers) ·
 // handovers.js (teams, states, deadlines) · team.js (a daytime team's inbox) ·
 // conflict.js (dialog) · notices.js · i18n.js · model.js (keys, field comparison) ·
+// shelter-desk.js (the shelter tile and an entry's referral codes) · shelter.js (the shelter
+// staff's console, with shelter-form.js, shelter-stay.js, shelter-turned-away.js and
+// shelter-stats.js) ·
 // time.js (Helsinki time) · dom.js (helpers). The chat desk: chat-desk.js (controller) ·
 // chat-queue.js · chat-window.js · chat-common.js · canned.js · risk-alerts.js · alerts.js
 // (sound, title, system notifications) · entry-transcript.js (a chat entry's transcript).
@@ -36,6 +39,21 @@ import { announce, notify } from './notices.js';
 import { Outbox } from './outbox.js';
 import * as panel from './panel.js';
 import { app, applyEntry, applySummary, drafts, matchesFilters, summaryOfQueued } from './state.js';
+import {
+  isShelterActive,
+  resumeShelterConsole,
+  routeShelter,
+  shelterLanguageChanged,
+  startShelterConsole,
+  stopShelterConsole,
+} from './shelter.js';
+import {
+  shelterDeskEvent,
+  shelterDeskLanguageChanged,
+  shelterDeskResynced,
+  startShelterDesk,
+  stopShelterDesk,
+} from './shelter-desk.js';
 import {
   isTeamActive,
   renderTeam,
@@ -68,12 +86,14 @@ function showView(name) {
   els.noroleView.hidden = name !== 'norole';
   els.consoleView.hidden = name !== 'console';
   els.teamView.hidden = name !== 'team';
-  const signedIn = name === 'console' || name === 'norole' || name === 'team';
+  els.shelterView.hidden = name !== 'shelter';
+  const signedIn = ['console', 'norole', 'team', 'shelter'].includes(name);
   for (const el of document.querySelectorAll('.session-only')) el.hidden = !signedIn;
   // The connection indicator and outbox belong to the consoles only.
-  els.topbarStatus.hidden = name !== 'console' && name !== 'team';
+  els.topbarStatus.hidden = !['console', 'team', 'shelter'].includes(name);
   els.skipLink.hidden = name !== 'console';
   els.skipInbox.hidden = name !== 'team';
+  els.skipShelter.hidden = name !== 'shelter';
 }
 
 function showLogin({ expired = false, unreachable = false } = {}) {
@@ -130,10 +150,15 @@ function sessionLost() {
 async function startConsole(session) {
   const user = session.user;
   const resuming = Boolean(app.me && app.me.id === user.id && app.outbox);
+  const resumingShelter = Boolean(app.me && app.me.id === user.id && isShelterActive());
   if (app.me && app.me.id !== user.id) teardown();
   app.me = user;
   loggedOut = false;
   setUserInfo();
+  if (user.role === 'shelter') {
+    await startShelter(resumingShelter);
+    return;
+  }
   if (user.role === 'team' && user.team) {
     await startTeam(resuming);
     return;
@@ -163,6 +188,7 @@ async function startConsole(session) {
   app.live.start();
   app.outbox.flush();
   startChatDesk();
+  startShelterDesk();
   loadHandovers();
   api.presence().then((online) => {
     if (!app.presence.length) {
@@ -195,6 +221,27 @@ async function startTeam(resuming) {
   timers.push(setInterval(() => app.outbox?.count() && app.outbox.flush(), OUTBOX_POLL_MS));
   timers.push(setInterval(render, 60000));
   await startTeamConsole({
+    setConnection,
+    checkSession: liveHandlers.onRepeatedFailure,
+    stillCurrent: () => !loggedOut && app.me?.id === user.id,
+  });
+}
+
+/** The shelter staff's console: the register, kept live over the shelter's own stream. */
+async function startShelter(resuming) {
+  showView('shelter');
+  const active = document.activeElement;
+  if (!active || active === document.body || els.loginView.contains(active)) {
+    document.getElementById('shelter-heading').focus();
+  }
+  if (resuming && app.live) {
+    app.live.start();
+    resumeShelterConsole();
+    return;
+  }
+  if (app.live) teardown();
+  const user = app.me;
+  await startShelterConsole({
     setConnection,
     checkSession: liveHandlers.onRepeatedFailure,
     stillCurrent: () => !loggedOut && app.me?.id === user.id,
@@ -257,6 +304,8 @@ function restorePanel() {
 
 function teardown() {
   stopChatDesk();
+  stopShelterDesk();
+  stopShelterConsole();
   app.live?.stop();
   app.outbox?.stop();
   app.live = null;
@@ -383,6 +432,10 @@ function renderOutboxIndicator(stored) {
 
 function renderNow() {
   const stored = app.outbox ? app.outbox.read() : { ops: [], returned: [], conflicts: [] };
+  if (isShelterActive()) {
+    renderOutboxIndicator(stored);
+    return;
+  }
   if (isTeamActive()) {
     renderOutboxIndicator(stored);
     renderTeam();
@@ -460,6 +513,10 @@ const liveHandlers = {
       chatDeskEvent(frame);
       return;
     }
+    if (String(frame.kind || '').startsWith('shelter.')) {
+      shelterDeskEvent(frame);
+      return;
+    }
     const s = frame.data?.entry;
     if (!s || !applySummary(s)) return;
     if (frame.kind === 'entry.created' && s.created_by?.id !== app.me.id) {
@@ -482,6 +539,8 @@ const liveHandlers = {
   onSubscribed() {
     app.outbox?.flush();
     chatDeskResynced();
+    // Free places and referral statuses may have changed while the socket was away.
+    shelterDeskResynced();
   },
   onPresence(online) {
     app.presence = online;
@@ -636,9 +695,11 @@ function collectElements() {
     noroleText: get('norole-text'),
     consoleView: get('console-view'),
     teamView: get('team-view'),
+    shelterView: get('shelter-view'),
     topbarStatus: document.querySelector('.topbar-status'),
     skipLink: get('skip-board'),
     skipInbox: get('skip-inbox'),
+    skipShelter: get('skip-shelter'),
     handoverTile: get('tile-handovers-body'),
     loginForm: get('login-form'),
     loginUsername: get('login-username'),
@@ -715,6 +776,10 @@ function wire() {
     onSearch.flush();
   });
   window.addEventListener('hashchange', () => {
+    if (isShelterActive()) {
+      routeShelter();
+      return;
+    }
     if (isTeamActive()) {
       routeTeam();
       return;
@@ -731,6 +796,8 @@ function wire() {
     panel.onLanguageChanged();
     teamLanguageChanged();
     chatDeskLanguageChanged();
+    shelterDeskLanguageChanged();
+    shelterLanguageChanged();
   });
   api.onUnauthorized(() => sessionLost());
   installGestureUnlock();

@@ -122,7 +122,8 @@ export function renderHistory(revisions) {
  * The read view. ctx: {me, busy (queued writes), message {kind,key,args}, history,
  * returnedEdit, onClaim, onRelease, onClose, onReopen, onEdit, onCloseView, onOpenReturned,
  * handovers (the entry's handover section element, kept across re-renders), transcript (a
- * chat entry's transcript section, likewise)}
+ * chat entry's transcript section, likewise), referrals (the "Refer to the shelter" section,
+ * likewise)}
  */
 export function renderDetail(entry, ctx) {
   const { me, busy } = ctx;
@@ -203,6 +204,7 @@ export function renderDetail(entry, ctx) {
     h('section', { class: 'detail-section', 'aria-labelledby': 'detail-actions-h' }, h('h3', { id: 'detail-actions-h', i18n: 'field.actions' }), textBlock(entry.actions)),
     h('section', { class: 'detail-section', 'aria-labelledby': 'detail-risk-h' }, h('h3', { id: 'detail-risk-h', i18n: 'field.risk' }), riskView(entry.risk)),
     ctx.transcript || null,
+    ctx.referrals || null,
     ctx.handovers || null,
     h(
       'section',

@@ -17,6 +17,7 @@ import {
 import { renderDetail, renderQueued } from './entry-detail.js';
 import { createHandoverSection } from './handover-desk.js';
 import { createTranscriptSection } from './entry-transcript.js';
+import { createReferralSection } from './shelter-desk.js';
 import { rowLink } from './board.js';
 import { announce, notify } from './notices.js';
 
@@ -41,6 +42,8 @@ const panel = {
   handovers: null,
   /** A chat entry's transcript section (kept likewise). */
   transcript: null,
+  /** The entry's "Refer to the shelter" section (kept likewise). */
+  referrals: null,
 };
 
 function dropHandovers() {
@@ -48,6 +51,8 @@ function dropHandovers() {
   panel.handovers = null;
   panel.transcript?.destroy();
   panel.transcript = null;
+  panel.referrals?.destroy();
+  panel.referrals = null;
 }
 
 function el() {
@@ -293,6 +298,10 @@ async function loadDetail(id, { focus = false } = {}) {
   }
   // Loaded once per opening: every transcript read is written to the access log.
   if (entry.chat && panel.transcript?.chatId !== entry.chat) panel.transcript = createTranscriptSection(entry.chat);
+  if (panel.referrals?.entryId !== entry.id) {
+    panel.referrals?.destroy();
+    panel.referrals = createReferralSection(entry);
+  }
   // An unfinished edit of this entry (e.g. before a reload) opens again by itself.
   if (drafts.load(`edit.${id}`)) {
     openEdit({ restored: true });
@@ -328,9 +337,10 @@ function renderCurrentDetail(focus) {
   const active = document.activeElement;
   const hadFocus = el().contains(active) && active !== el() ? active.getAttribute('data-testid') || 'panel-heading' : null;
   panel.handovers?.refresh();
-  // Focus inside the handover section stays on the very same control (it is moved, not rebuilt).
+  // Focus inside a kept section stays on the very same control (it is moved, not rebuilt).
   const focused = document.activeElement;
-  const keepFocus = panel.handovers?.element.contains(focused) ? focused : null;
+  const kept = [panel.handovers?.element, panel.referrals?.element].filter(Boolean);
+  const keepFocus = kept.some((section) => section.contains(focused)) ? focused : null;
   const view = renderDetail(entry, {
     me: app.me,
     busy,
@@ -345,6 +355,7 @@ function renderCurrentDetail(focus) {
     onOpenReturned: () => openEdit({ returned }),
     handovers: panel.handovers?.element || null,
     transcript: panel.transcript?.element || null,
+    referrals: panel.referrals?.element || null,
   });
   if (focus) {
     show(view);

@@ -1,5 +1,5 @@
-// The tiles above the board: who is on shift (and what each is handling), the handovers
-// waiting for the daytime teams, and the features that are not in use yet.
+// The tiles above the board: who is on shift (and what each is handling) and the handovers
+// waiting for the daytime teams. The shelter's tile is shelter-desk.js's.
 
 import { h } from './dom.js';
 import { applyTranslations } from './i18n.js';
