@@ -141,25 +141,13 @@ async fn event_of(ws: &mut Ws, kind: &str) -> Value {
 }
 
 async fn post(worker: &Client, path: &str, body: Value) -> (u16, Value) {
-    let response = worker
-        .write(Method::POST, path)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    let body = if status == 204 {
-        Value::Null
-    } else {
-        response.json().await.unwrap()
-    };
-    (status, body)
+    worker.send_json(Method::POST, path, body).await
 }
 
 async fn get(worker: &Client, path: &str) -> Value {
-    let response = worker.get(path).send().await.unwrap();
-    assert_eq!(response.status(), 200, "{path}");
-    response.json().await.unwrap()
+    let (status, body) = worker.get_json(path).await;
+    assert_eq!(status, 200, "{path}: {body}");
+    body
 }
 
 fn queue_ids(queue: &Value) -> Vec<String> {

@@ -81,13 +81,7 @@ async fn hand_over(client: &Client, entry_id: &str, body: Value) -> (u16, Value)
 }
 
 async fn post(client: &Client, path: &str, body: Value) -> (u16, Value) {
-    let response = client
-        .write(Method::POST, path)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    (response.status().as_u16(), response.json().await.unwrap())
+    client.send_json(Method::POST, path, body).await
 }
 
 async fn a_friday_night_handover_is_due_monday_at_the_end_of_office_hours(backend: Backend) {

@@ -418,6 +418,23 @@ impl Client {
             .header("X-CSRF-Token", &self.csrf)
     }
 
+    /// A JSON write as the console sends it: the status and the JSON answer (`null` when
+    /// the answer has no body).
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Value,
+    ) -> (u16, Value) {
+        let response = self.write(method, path).json(&body).send().await.unwrap();
+        answer(response).await
+    }
+
+    /// A GET: the status and the JSON answer (`null` when it has no body).
+    pub async fn get_json(&self, path: &str) -> (u16, Value) {
+        answer(self.get(path).send().await.unwrap()).await
+    }
+
     pub fn cookie_header(&self) -> String {
         use reqwest::cookie::CookieStore;
         let url = self.base.parse().unwrap();
@@ -438,6 +455,17 @@ impl Client {
             .expect("websocket connects");
         Ws { socket }
     }
+}
+
+async fn answer(response: reqwest::Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    };
+    (status, body)
 }
 
 pub struct Ws {

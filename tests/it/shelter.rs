@@ -43,15 +43,11 @@ fn arrival(alias: &str, code: Option<&str>) -> Value {
 }
 
 async fn send(client: &Client, method: Method, path: &str, body: Value) -> (u16, Value) {
-    let response = client.write(method, path).json(&body).send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    client.send_json(method, path, body).await
 }
 
 async fn get(client: &Client, path: &str) -> (u16, Value) {
-    let response = client.get(path).send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    client.get_json(path).await
 }
 
 /// The desk's events of one kind, oldest first.
