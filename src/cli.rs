@@ -55,6 +55,14 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// A consistent copy of the SQLite databases (the county's and the shelter register)
+    /// while the server runs, into a new directory. PostgreSQL: use pg_dump
+    /// (docs/OPERATIONS.md).
+    Backup {
+        /// The directory to create; it must not exist yet, or be empty.
+        #[arg(long)]
+        to: PathBuf,
+    },
     /// The Finnish working-day calendar (Helsinki time).
     Calendar {
         #[command(subcommand)]
@@ -188,6 +196,12 @@ pub async fn run(cli: Cli, mut settings: Settings) -> Result<()> {
                 lead,
             };
             add_user(&settings, account, password).await
+        }
+        Command::Backup { to } => {
+            for (file, url) in crate::backup::to_directory(&settings, &to).await? {
+                println!("{}\t{}", file.display(), redact_url(&url));
+            }
+            Ok(())
         }
         Command::Calendar { command } => {
             for line in calendar_command(&settings, command)? {

@@ -1,36 +1,23 @@
 // Both sides of a chat in real browsers: an anonymous client on a phone-sized page at /chat
 // and an on-call worker in the console, each in a browser context of its own. Nothing is
 // driven through the API: what each person does, the other sees.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
-import { launch, login, WAIT } from '../lib/browser.mjs';
+import { WAIT } from '../lib/browser.mjs';
+import { suite } from '../lib/suite.mjs';
 import { startChat } from '../lib/public.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const e2e = suite();
 
 test('a client and a worker talk from the waiting room to the end, each in a browser', async () => {
-  const workerContext = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-  const clientContext = await browser.newContext({ viewport: { width: 360, height: 740 }, hasTouch: true });
+  const { context: workerContext, page: desk } = await e2e.worker('oncall', 'fi');
+  const clientContext = await e2e.browser.newContext({ viewport: { width: 360, height: 740 }, hasTouch: true });
   try {
-    const desk = await workerContext.newPage();
-    await login(desk, server.base, server.accounts.oncall, 'fi');
     await desk.getByTestId('chat-queue-empty').waitFor({ timeout: WAIT });
 
     // The client opens the chat and writes while waiting.
     const phone = await clientContext.newPage();
-    await phone.goto(`${server.base}/chat?lang=fi`);
+    await phone.goto(`${e2e.server.base}/chat?lang=fi`);
     const chat = await startChat(phone);
     const first = `Mieheni lyö minua, en tiedä mitä tehdä (${Date.now()})`;
     await phone.getByTestId('message-input').fill(first);

@@ -1,10 +1,10 @@
 // The public chat (/chat) as a person in crisis uses it: on a phone, anonymous, with an
 // unreliable connection and perhaps someone looking over their shoulder. The worker's side
 // is driven through the HTTP API from Node.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
-import { launch, seriousViolations, WAIT } from '../lib/browser.mjs';
+import { seriousViolations, WAIT } from '../lib/browser.mjs';
+import { suite } from '../lib/suite.mjs';
 import {
   publicMessages,
   assertPublicTranslated,
@@ -17,26 +17,18 @@ import {
 const NEUTRAL = 'https://www.google.com/';
 const PHONE = { viewport: { width: 360, height: 740 }, locale: 'fi-FI', hasTouch: true };
 
-let server;
-let browser;
 let worker;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-  worker = await workerApi(server.base, server.accounts.oncall);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
+const e2e = suite({
+  async setup(server) {
+    worker = await workerApi(server.base, server.accounts.oncall);
+  },
 });
 
 /** A fresh phone (its own storage) on /chat. */
 async function client(lang = 'fi', options = {}) {
-  const context = await browser.newContext({ ...PHONE, ...options });
+  const context = await e2e.browser.newContext({ ...PHONE, ...options });
   const page = await context.newPage();
-  await page.goto(`${server.base}/chat${lang ? `?lang=${lang}` : ''}`);
+  await page.goto(`${e2e.server.base}/chat${lang ? `?lang=${lang}` : ''}`);
   await page.getByTestId('chat-start').waitFor({ timeout: WAIT });
   return { context, page };
 }
@@ -154,7 +146,7 @@ test('a whole chat from the client\'s side: queue, worker joins, replies, typing
     await page.getByTestId('queue-position').waitFor({ state: 'hidden', timeout: WAIT });
 
     // Typing both ways, over the websocket.
-    socket = await workerSocket(browser, server.base, worker, chatId);
+    socket = await workerSocket(e2e.browser, e2e.server.base, worker, chatId);
     await page.getByTestId('connection-state').and(page.locator('[data-state="live"]')).waitFor({ timeout: WAIT });
     await socket.typing();
     await page.getByTestId('typing-indicator').filter({ hasText: fi['chat.typing'] }).waitFor({ timeout: WAIT });
@@ -272,7 +264,7 @@ test('reloading or coming back in the same tab continues the chat; a new tab doe
     // "close and reopen within the session" is a reload, or leaving and coming back in the
     // same tab. A new tab shows the introduction: no one else at the device sees the chat.
     const other = await context.newPage();
-    await other.goto(`${server.base}/chat?lang=fi`);
+    await other.goto(`${e2e.server.base}/chat?lang=fi`);
     await other.getByTestId('chat-intro').waitFor({ timeout: WAIT });
     assert.equal(await other.getByTestId('message').count(), 0);
     await other.close();
@@ -283,8 +275,8 @@ test('reloading or coming back in the same tab continues the chat; a new tab doe
     assert.equal(await fromClient(page, mine).count(), 1);
     assert.equal(await messages(page).count(), 2);
 
-    await page.goto(`${server.base}/healthz`);
-    await page.goto(`${server.base}/chat`);
+    await page.goto(`${e2e.server.base}/healthz`);
+    await page.goto(`${e2e.server.base}/chat`);
     await fromWorker(page, reply).waitFor({ timeout: WAIT });
     assert.equal(await fromClient(page, mine).count(), 1);
     assert.equal(await page.getByTestId('chat-intro').isVisible(), false);
@@ -302,16 +294,16 @@ test('reloading or coming back in the same tab continues the chat; a new tab doe
 
 test('the client is told when another worker continues the chat', async () => {
   const { context, page } = await client('sv');
-  const colleague = await workerApi(server.base, server.accounts.supervisor);
+  const colleague = await workerApi(e2e.server.base, e2e.server.accounts.supervisor);
   let onShift;
   try {
     const chatId = (await startChat(page)).chat_id;
     await worker.accept(chatId);
     await page.getByTestId('chat-status').and(page.locator('[data-state="active"]')).waitFor({ timeout: WAIT });
     // The colleague has a console open (a socket), so they are on shift.
-    onShift = await workerSocket(browser, server.base, colleague, chatId);
+    onShift = await workerSocket(e2e.browser, e2e.server.base, colleague, chatId);
     await worker.post(`/api/v1/chats/${chatId}/transfer`, {
-      to: server.accounts.supervisor.username,
+      to: e2e.server.accounts.supervisor.username,
       note: 'Jatkatko sinä?',
     });
     await page.getByTestId('chat-status').filter({ hasText: publicMessages.sv['chat.status.transferred'] }).waitFor({ timeout: WAIT });
@@ -354,8 +346,8 @@ async function clientForQuickExit() {
     route.fulfill({ status: 200, contentType: 'text/html', body: '<!doctype html><title>Google</title><p>Haku</p>' });
   });
   // An earlier page in this tab, so "back" has somewhere to go.
-  await page.goto(`${server.base}/healthz`);
-  await page.goto(`${server.base}/chat?lang=fi`);
+  await page.goto(`${e2e.server.base}/healthz`);
+  await page.goto(`${e2e.server.base}/chat?lang=fi`);
   await page.getByTestId('chat-start').waitFor({ timeout: WAIT });
   return { context, page, neutralRequested: () => neutralRequested };
 }

@@ -1,54 +1,37 @@
 // The chat desk in a real browser: anonymous clients (driven through the public HTTP API)
 // wait in a risk-ranked queue, workers take and answer them, hand them to a colleague, and
 // the desk is alerted about new chats and imminent risk.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { startServer } from '../lib/server.mjs';
-import { launch, login, seriousViolations, messages, WAIT } from '../lib/browser.mjs';
+import { seriousViolations, messages, WAIT } from '../lib/browser.mjs';
+import { suite } from '../lib/suite.mjs';
 
-let server;
-let browser;
+const e2e = suite({
+  async onContext(context, options) {
+    if (options.permissions?.includes('notifications')) {
+      // Records the system notifications the console shows.
+      await context.addInitScript(() => {
+        window.shownNotifications = [];
+        const Real = window.Notification;
+        window.Notification = class extends Real {
+          constructor(title, opts) {
+            window.shownNotifications.push({ title, body: opts?.body });
+            super(title, opts);
+          }
+        };
+      });
+    }
+  },
+});
+const { worker } = e2e;
 /** Every chat a test opened; each test ends its own so the next one starts with an empty queue. */
 const opened = [];
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-/** A fresh browser context (its own cookies and storage) logged in as `role`. */
-async function worker(role, lang = 'fi', options = {}) {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, ...options });
-  if (options.permissions?.includes('notifications')) {
-    // Records the system notifications the console shows.
-    await context.addInitScript(() => {
-      window.shownNotifications = [];
-      const Real = window.Notification;
-      window.Notification = class extends Real {
-        constructor(title, opts) {
-          window.shownNotifications.push({ title, body: opts?.body });
-          super(title, opts);
-        }
-      };
-    });
-  }
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (err) => errors.push(String(err)));
-  await login(page, server.base, server.accounts[role], lang);
-  return { context, page, errors };
-}
 
 // ---- The anonymous client, through the public API ----
 
 async function clientCall(chat, method, path, body) {
-  const res = await fetch(`${server.base}${path}`, {
+  const res = await fetch(`${e2e.server.base}${path}`, {
     method,
     headers: { Authorization: `Bearer ${chat.token}`, 'Content-Type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -60,7 +43,7 @@ async function clientCall(chat, method, path, body) {
 
 /** Opens a chat as an anonymous client: {chat_id, token}. */
 async function openChat(language = 'fi') {
-  const res = await fetch(`${server.base}/api/v1/public/chats`, {
+  const res = await fetch(`${e2e.server.base}/api/v1/public/chats`, {
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify({ language }),
@@ -145,7 +128,7 @@ test('the queue ranks risk above waiting time, and "Take next" gives the most ur
 
 test('a whole conversation: accept, reply, a ready reply in the chat\'s language, delivered marks, typing, end, and the entry with its transcript', async () => {
   const w = await worker('oncall');
-  const client = await browser.newContext();
+  const client = await e2e.browser.newContext();
   try {
     const chat = await openChat('sv');
     await say(chat, 'Hej, jag behöver prata med någon');
@@ -192,7 +175,7 @@ test('a whole conversation: accept, reply, a ready reply in the chat\'s language
 
     // The client types (over its own websocket, as the public page does): the worker sees it.
     const clientPage = await client.newPage();
-    await clientPage.goto(`${server.base}/healthz`);
+    await clientPage.goto(`${e2e.server.base}/healthz`);
     await clientPage.evaluate(
       ({ token, stream }) =>
         new Promise((resolve, reject) => {
@@ -253,7 +236,7 @@ test('a chat transferred with a note opens in the colleague\'s console', async (
     const win = chatWindow(a.page, chat);
     await win.waitFor({ timeout: WAIT });
     // The supervisor is on shift (presence), so they can be chosen.
-    const supervisor = server.accounts.supervisor.username;
+    const supervisor = e2e.server.accounts.supervisor.username;
     await win.getByTestId('chat-transfer').click();
     await win.locator(`[data-testid="chat-transfer-to"] option[value="${supervisor}"]`).waitFor({ state: 'attached', timeout: WAIT });
     await win.getByTestId('chat-transfer-to').selectOption(supervisor);
@@ -319,7 +302,7 @@ test('a new chat is announced also when the console is in a background tab', asy
     // The worker looks at another tab. (Headless Chromium keeps every page "visible" and
     // focused, so the page is also told it is hidden, as a real background tab would be.)
     const other = await w.context.newPage();
-    await other.goto(`${server.base}/healthz`);
+    await other.goto(`${e2e.server.base}/healthz`);
     await other.bringToFront();
     await w.page.evaluate(() => {
       Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });

@@ -1,30 +1,12 @@
 // The on-call console in a real browser: two workers share the live log.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { startServer } from '../lib/server.mjs';
-import { launch, login, seriousViolations, assertAllTranslated, messages, WAIT } from '../lib/browser.mjs';
+import { login, seriousViolations, assertAllTranslated, messages, WAIT } from '../lib/browser.mjs';
+import { suite } from '../lib/suite.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-/** A fresh browser context (its own cookies and storage) logged in as `role`. */
-async function worker(role, lang = 'fi') {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-  const page = await context.newPage();
-  await login(page, server.base, server.accounts[role], lang);
-  return { context, page };
-}
+const e2e = suite();
+const { worker } = e2e;
 
 function row(page, summary) {
   return page.getByTestId('entry-row').filter({ hasText: summary });
@@ -161,14 +143,14 @@ test('the language switch changes every visible string', async () => {
 });
 
 test('the console pages pass an automated accessibility check', async () => {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
+  const context = await e2e.context();
   const page = await context.newPage();
   try {
-    await page.goto(`${server.base}/?lang=fi`);
+    await page.goto(`${e2e.server.base}/?lang=fi`);
     await page.getByTestId('login-form').waitFor({ timeout: WAIT });
     assert.deepEqual(await seriousViolations(page), [], 'login page');
 
-    await login(page, server.base, server.accounts.oncall);
+    await login(page, e2e.server.base, e2e.server.accounts.oncall);
     await page.getByTestId('entry-row').first().waitFor({ timeout: WAIT });
     assert.deepEqual(await seriousViolations(page), [], 'board');
     mkdirSync(new URL('../../docs/', import.meta.url), { recursive: true });

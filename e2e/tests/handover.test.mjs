@@ -1,22 +1,12 @@
 // Handovers to daytime teams in a real browser: the night desk hands an entry over, the
 // team sees it in its inbox, acknowledges, forwards or returns it, and the desk sees it live.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
-import { launch, login, seriousViolations, assertAllTranslated, messages, WAIT } from '../lib/browser.mjs';
+import { seriousViolations, assertAllTranslated, messages, WAIT } from '../lib/browser.mjs';
+import { suite } from '../lib/suite.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const e2e = suite();
+const { worker } = e2e;
 
 /** The demo night's entries (fixed ids, see src/demo.rs). */
 const NIGHT = {
@@ -26,17 +16,6 @@ const NIGHT = {
   callback: '0b7d5c1e-6f0a-4c1e-9d3a-5a1f00000006',
 };
 const TEAM_MEMBER = 'Lastensuojelun tiimi (demo)';
-
-
-/** A fresh browser context (its own cookies and storage) logged in as `role`. */
-async function worker(role, lang = 'fi') {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-  const page = await context.newPage();
-  const errors = [];
-  page.on('pageerror', (err) => errors.push(String(err)));
-  await login(page, server.base, server.accounts[role], lang);
-  return { context, page, errors };
-}
 
 function handoverItem(page, id) {
   return page.locator(`[data-testid="handover-item"][data-handover-id="${id}"]`);
@@ -312,7 +291,7 @@ test('the team prints its morning digest of what the night handed over', async (
     const link = team.page.getByTestId('digest-link');
     assert.match(await link.getAttribute('href'), /\/digest\?team=child_welfare$/);
     const digest = await team.context.newPage();
-    await digest.goto(`${server.base}/digest?team=child_welfare&lang=fi`);
+    await digest.goto(`${e2e.server.base}/digest?team=child_welfare&lang=fi`);
     await digest.getByTestId('digest-row').filter({ hasText: note }).waitFor({ timeout: WAIT });
     assert.match(await digest.getByTestId('digest-heading').innerText(), /Lastensuojelu/);
     await assertAllTranslated(digest, 'fi');

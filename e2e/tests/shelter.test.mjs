@@ -1,30 +1,12 @@
 // The shelter (turvakoti) in real browsers: the desk refers a client with a one-time code,
 // the shelter logs the arrival by that code, and the desk sees it live.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer } from '../lib/server.mjs';
-import { launch, login, seriousViolations, assertAllTranslated, messages, WAIT } from '../lib/browser.mjs';
+import { seriousViolations, assertAllTranslated, messages, WAIT } from '../lib/browser.mjs';
+import { suite } from '../lib/suite.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.stop();
-});
-
-/** A fresh browser context (its own cookies and storage) logged in as `role`. */
-async function worker(role, lang = 'fi') {
-  const context = await browser.newContext({ viewport: { width: 1366, height: 900 } });
-  const page = await context.newPage();
-  await login(page, server.base, server.accounts[role], lang);
-  return { context, page };
-}
+const e2e = suite();
+const { worker } = e2e;
 
 /** The desk's free family places, once the tile has them. */
 async function tileFamilyFree(page) {

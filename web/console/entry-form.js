@@ -3,6 +3,7 @@
 // draft; nothing here clears typed text except an explicit discard.
 
 import { fill, h } from './dom.js';
+import { checkField, clearFieldError, labelledField, showFieldError, submitWhenValid } from './form-fields.js';
 import { applyTranslations } from './i18n.js';
 import { CATEGORIES, LOGGABLE_CHANNELS, RISK_FLAGS, STATUSES, URGENCIES } from './model.js';
 import { fromLocalInput, helsinkiToday, now, toLocalInput, toRfc3339 } from './time.js';
@@ -193,43 +194,19 @@ export function buildEntryForm(options) {
   }
 
   function labelled(testid, labelKey, control, { hintKey, required } = {}) {
-    control.id = idFor(testid);
-    control.setAttribute('data-testid', testid);
-    inputs[testid] = control;
-    const describedBy = [];
-    const hint = hintKey ? h('p', { class: 'field-hint', id: `${control.id}-hint`, i18n: hintKey }) : null;
-    if (hint) describedBy.push(hint.id);
-    describedBy.push(`${control.id}-error`);
-    control.setAttribute('aria-describedby', describedBy.join(' '));
-    if (required) control.setAttribute('aria-required', 'true');
-    return h(
-      'div',
-      { class: `field field-${testid}` },
-      h(
-        'label',
-        { for: control.id },
-        h('span', { i18n: labelKey }),
-        required ? [' ', h('span', { class: 'required-mark', i18n: 'form.required_suffix' })] : null,
-      ),
-      hint,
-      control,
-      errorSlot(testid),
-    );
+    const made = labelledField(control, { id: idFor(testid), testid, labelKey, hintKey, required, className: `field-${testid}` });
+    inputs[testid] = made.control;
+    errorSlots[testid] = made.slot;
+    return made.element;
   }
 
+  /** A checkbox with its label and, after them, an error slot. */
   function checkbox(testid, labelKey, checked) {
-    const box = h('input', { type: 'checkbox', checked });
-    box.id = idFor(testid);
-    box.setAttribute('data-testid', testid);
-    box.setAttribute('aria-describedby', `${box.id}-error`);
-    inputs[testid] = box;
-    return h(
-      'div',
-      { class: 'check' },
-      box,
-      h('label', { for: box.id, i18n: labelKey }),
-      errorSlot(testid),
-    );
+    const made = checkField({ id: idFor(testid), testid, labelKey, checked });
+    made.control.setAttribute('aria-describedby', `${made.control.id}-error`);
+    inputs[testid] = made.control;
+    made.element.append(errorSlot(testid));
+    return made.element;
   }
 
   function select(keys, kind, selected, placeholderKey) {
@@ -433,11 +410,7 @@ export function buildEntryForm(options) {
   function clearErrors() {
     formError.hidden = true;
     formError.textContent = '';
-    for (const [testid, slot] of Object.entries(errorSlots)) {
-      slot.hidden = true;
-      slot.textContent = '';
-      inputs[testid]?.removeAttribute('aria-invalid');
-    }
+    for (const [testid, slot] of Object.entries(errorSlots)) clearFieldError(slot, inputs[testid]);
   }
 
   /** Shows errors next to their fields and focuses the first. errors: [{field, key, args, detail}] */
@@ -454,12 +427,7 @@ export function buildEntryForm(options) {
       // Make sure the field is visible (e.g. police details, identified subject).
       if (testid === 'entry-police-unit' || testid === 'entry-police-outcome') police.hidden = false;
       if (['entry-name', 'entry-birth-date', 'entry-municipality'].includes(testid)) identifiedFields.hidden = false;
-      slot.hidden = false;
-      fill(slot,
-        h('span', { i18n: err.key, i18nArgs: err.args }),
-        err.detail ? h('span', { class: 'server-detail', lang: 'en', text: ` (${err.detail})` }) : null,
-      );
-      inputs[testid].setAttribute('aria-invalid', 'true');
+      showFieldError(slot, inputs[testid], err.key, err.args, err.detail);
     }
     // Focus the first marked field in reading order.
     const first = form.querySelector('[aria-invalid="true"]');
@@ -511,18 +479,7 @@ export function buildEntryForm(options) {
     syncVisibility();
     onChange?.(values);
   });
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    if (busy) return;
-    const v = read();
-    const errors = validate(v);
-    if (errors.length) {
-      showErrors(errors);
-      return;
-    }
-    clearErrors();
-    await onSubmit(v);
-  });
+  submitWhenValid(form, { isBusy: () => busy, read, validate, showErrors, clearErrors, submit: onSubmit });
   closeButton.addEventListener('click', () => onClose?.());
   discardButton?.addEventListener('click', () => onDiscard?.());
 

@@ -1,5 +1,6 @@
-// Small building blocks for the shelter's forms: a labelled control with its hint and error
-// slot, a count input, a checkbox, and showing or clearing a field's error.
+// Small building blocks for the console's forms: a labelled control with its hint and error
+// slot, a count input, a checkbox, showing or clearing a field's error, and a submit that
+// checks the form first.
 
 import { fill, h } from './dom.js';
 import { applyTranslations } from './i18n.js';
@@ -74,4 +75,23 @@ export function clearFieldError(slot, control) {
   slot.hidden = true;
   slot.textContent = '';
   control?.removeAttribute('aria-invalid');
+}
+
+/**
+ * On submit (unless isBusy()): reads the values, shows validate()'s errors if there are any,
+ * else clears the shown errors and awaits submit(values).
+ */
+export function submitWhenValid(form, { isBusy, read, validate, showErrors, clearErrors, submit }) {
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (isBusy()) return;
+    const values = read();
+    const errors = validate(values);
+    if (errors.length) {
+      showErrors(errors);
+      return;
+    }
+    clearErrors();
+    await submit(values);
+  });
 }

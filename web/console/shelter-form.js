@@ -11,6 +11,7 @@ import {
   labelledField,
   readCount,
   showFieldError,
+  submitWhenValid,
   uniqueId,
 } from './form-fields.js';
 import { CHILD_BANDS, REFERRAL_SOURCES, SEXES, VIOLENCE_FORMS, codeDigits } from './shelter-common.js';
@@ -423,17 +424,13 @@ export function buildStayForm({ mode, values: initial, onSubmit, onCancel }) {
     if (codeDigits(controls.referral_code.value) && !sourceSelect.value) sourceSelect.value = 'oncall_referral';
   });
   form.addEventListener('input', updateTotal);
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    if (busy) return;
-    const v = read();
-    const errors = validate(v);
-    if (errors.length) {
-      showErrors(errors);
-      return;
-    }
-    clearErrors();
-    await onSubmit(v, { arrivedEdited });
+  submitWhenValid(form, {
+    isBusy: () => busy,
+    read,
+    validate,
+    showErrors,
+    clearErrors,
+    submit: (v) => onSubmit(v, { arrivedEdited }),
   });
   cancelButton?.addEventListener('click', () => onCancel());
 

@@ -5,7 +5,8 @@
 
 import * as api from './api.js';
 import { ApiError } from './api.js';
-import { fill, h } from './dom.js';
+import { h } from './dom.js';
+import { clearFieldError, labelledField, showFieldError } from './form-fields.js';
 import { applyTranslations, language, setText, t } from './i18n.js';
 import { LiveConnection } from './live.js';
 import { announce, notify } from './notices.js';
@@ -493,37 +494,15 @@ function entryView(entry) {
   );
 }
 
-/** A labelled field for the forward and return forms. */
+/** A labelled, required field for the forward and return forms: {element, control, slot}. */
 function formField(id, labelKey, control, hintKey) {
-  control.id = id;
-  const errorSlot = h('p', { class: 'field-error', id: `${id}-error`, hidden: true });
-  control.setAttribute('aria-describedby', [hintKey ? `${id}-hint` : null, `${id}-error`].filter(Boolean).join(' '));
-  control.setAttribute('aria-required', 'true');
-  return {
-    field: h(
-      'div',
-      { class: 'field' },
-      h('label', { for: id }, h('span', { i18n: labelKey }), ' ', h('span', { class: 'required-mark', i18n: 'form.required_suffix' })),
-      hintKey ? h('p', { class: 'field-hint', id: `${id}-hint`, i18n: hintKey }) : null,
-      control,
-      errorSlot,
-    ),
-    errorSlot,
-  };
+  return labelledField(control, { id, labelKey, hintKey, required: true });
 }
 
-function showFieldError(control, slot, key) {
-  slot.hidden = false;
-  fill(slot, h('span', { i18n: key }));
-  applyTranslations(slot);
-  control.setAttribute('aria-invalid', 'true');
+/** Shows a field's error and moves the focus to the field. */
+function markInvalid(control, slot, key) {
+  showFieldError(slot, control, key);
   control.focus();
-}
-
-function clearFieldError(control, slot) {
-  slot.hidden = true;
-  slot.textContent = '';
-  control.removeAttribute('aria-invalid');
 }
 
 function buildForms(handover) {
@@ -538,8 +517,8 @@ function buildForms(handover) {
     'form',
     { class: 'inbox-form', 'data-testid': 'inbox-forward-form', novalidate: true, 'aria-labelledby': 'inbox-forward-h' },
     h('h3', { id: 'inbox-forward-h', i18n: 'inbox.forward_title' }),
-    teamField.field,
-    reasonField.field,
+    teamField.element,
+    reasonField.element,
     h(
       'div',
       { class: 'handover-form-actions' },
@@ -551,10 +530,10 @@ function buildForms(handover) {
   forward.addEventListener('change', () => drafts.save(`forward.${id}`, { team: teamSelect.value, reason: reason.value }));
   forward.addEventListener('submit', (event) => {
     event.preventDefault();
-    clearFieldError(teamSelect, teamField.errorSlot);
-    clearFieldError(reason, reasonField.errorSlot);
-    if (!reason.value.trim()) showFieldError(reason, reasonField.errorSlot, 'inbox.error.reason_required');
-    if (!teamSelect.value) showFieldError(teamSelect, teamField.errorSlot, 'handover.error.team_required');
+    clearFieldError(teamField.slot, teamSelect);
+    clearFieldError(reasonField.slot, reason);
+    if (!reason.value.trim()) markInvalid(reason, reasonField.slot, 'inbox.error.reason_required');
+    if (!teamSelect.value) markInvalid(teamSelect, teamField.slot, 'handover.error.team_required');
     if (!teamSelect.value || !reason.value.trim()) return;
     act('forward', { team: teamSelect.value, reason: reason.value.trim() });
   });
@@ -565,7 +544,7 @@ function buildForms(handover) {
     'form',
     { class: 'inbox-form', 'data-testid': 'inbox-return-form', novalidate: true, 'aria-labelledby': 'inbox-return-h' },
     h('h3', { id: 'inbox-return-h', i18n: 'inbox.return_title' }),
-    questionField.field,
+    questionField.element,
     h(
       'div',
       { class: 'handover-form-actions' },
@@ -576,9 +555,9 @@ function buildForms(handover) {
   ret.addEventListener('input', () => drafts.save(`return.${id}`, { question: question.value }));
   ret.addEventListener('submit', (event) => {
     event.preventDefault();
-    clearFieldError(question, questionField.errorSlot);
+    clearFieldError(questionField.slot, question);
     if (!question.value.trim()) {
-      showFieldError(question, questionField.errorSlot, 'inbox.error.question_required');
+      markInvalid(question, questionField.slot, 'inbox.error.question_required');
       return;
     }
     act('return', { question: question.value.trim() });
