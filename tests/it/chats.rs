@@ -63,6 +63,11 @@ impl Anon {
         format!("chat:{}", self.chat_id)
     }
 
+    /// Sends a request without a body with the chat token.
+    async fn call(&self, method: Method, path: &str) -> reqwest::Response {
+        self.request(method, path).send().await.unwrap()
+    }
+
     fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
         self.http
             .request(method, format!("{}{path}", self.base))
@@ -91,13 +96,11 @@ impl Anon {
 
     async fn status(&self) -> Value {
         let response = self
-            .request(
+            .call(
                 Method::GET,
                 &format!("/api/v1/public/chats/{}", self.chat_id),
             )
-            .send()
-            .await
-            .unwrap();
+            .await;
         assert_eq!(response.status(), 200);
         response.json().await.unwrap()
     }
@@ -255,13 +258,11 @@ async fn a_chat_lives_from_the_waiting_room_to_its_end(backend: Backend) {
 
     // The client ends; the desk sees it; writing afterwards is refused.
     let end = client
-        .request(
+        .call(
             Method::POST,
             &format!("/api/v1/public/chats/{}/end", client.chat_id),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(end.status(), 204);
     let ended = event_of(&mut client_ws, "chat.ended").await;
     assert_eq!(ended["data"]["reason"], "client");
@@ -380,13 +381,11 @@ async fn a_token_opens_only_its_own_chat(backend: Backend) {
         }
     };
     let status = intruder
-        .request(
+        .call(
             Method::GET,
             &format!("/api/v1/public/chats/{}", first.chat_id),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(status.status(), 403);
     let (code, _) = intruder
         .say_as(&uuid::Uuid::new_v4().to_string(), "hei")
@@ -394,20 +393,16 @@ async fn a_token_opens_only_its_own_chat(backend: Backend) {
     assert_eq!(code, 403);
     for stream in [first.stream(), "desk".to_owned(), "team:adults".to_owned()] {
         let events = intruder
-            .request(Method::GET, &format!("/api/v1/streams/{stream}/events"))
-            .send()
-            .await
-            .unwrap();
+            .call(Method::GET, &format!("/api/v1/streams/{stream}/events"))
+            .await;
         assert_eq!(events.status(), 403, "{stream}");
     }
     let end = intruder
-        .request(
+        .call(
             Method::POST,
             &format!("/api/v1/public/chats/{}/end", first.chat_id),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(end.status(), 403);
     let mut ws = second.ws(0).await;
     ws.subscribe(&first.stream(), 0).await;
@@ -421,24 +416,18 @@ async fn a_token_opens_only_its_own_chat(backend: Backend) {
         assert_ne!(frame["stream"], first.stream().as_str(), "{frame}");
     }
     // A token never opens the staff API, and a made-up token opens nothing.
-    let staff = intruder
-        .request(Method::GET, "/api/v1/chats")
-        .send()
-        .await
-        .unwrap();
+    let staff = intruder.call(Method::GET, "/api/v1/chats").await;
     assert_eq!(staff.status(), 401);
     let forged = Anon {
         token: "x".repeat(43),
         ..intruder
     };
     let refused = forged
-        .request(
+        .call(
             Method::GET,
             &format!("/api/v1/public/chats/{}", first.chat_id),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(refused.status(), 401);
     // The first chat is untouched.
     assert_eq!(first.status().await["state"], "queued");
@@ -636,13 +625,11 @@ async fn an_idle_chat_ends_with_a_notice_and_an_abandoned_one_expires(backend: B
         .unwrap();
     assert_eq!(chat.end_reason.map(|r| r.as_str()), Some("expired"));
     let gone = waiting
-        .request(
+        .call(
             Method::GET,
             &format!("/api/v1/public/chats/{}", waiting.chat_id),
         )
-        .send()
-        .await
-        .unwrap();
+        .await;
     assert_eq!(gone.status(), 401, "an expired token opens nothing");
 }
 
