@@ -312,9 +312,11 @@ test('a new chat is announced also when the console is in a background tab', asy
     });
 
     const chat = await openChat('en');
+    // A page behind another tab gets no animation frames, so the title is polled on a
+    // timer rather than per frame.
     // The title counts the waiting chats and flashes.
-    await w.page.waitForFunction((t) => document.title === `(1) ${t}`, base, { timeout: WAIT });
-    await w.page.waitForFunction((t) => document.title === `(1) ${t}`, messages.fi['chat.title_flash'], { timeout: WAIT });
+    await w.page.waitForFunction((t) => document.title === `(1) ${t}`, base, { timeout: WAIT, polling: 100 });
+    await w.page.waitForFunction((t) => document.title === `(1) ${t}`, messages.fi['chat.title_flash'], { timeout: WAIT, polling: 100 });
     const alert = w.page.getByTestId('new-chat-alert');
     await alert.waitFor({ state: 'visible', timeout: WAIT });
     assert.equal(await alert.getAttribute('data-chat-id'), chat.chat_id);
@@ -329,13 +331,13 @@ test('a new chat is announced also when the console is in a background tab', asy
       delete document.hasFocus;
       window.dispatchEvent(new Event('focus'));
     });
-    await w.page.waitForFunction((t) => document.title === `(1) ${t}`, base, { timeout: WAIT });
+    await w.page.waitForFunction((t) => document.title === `(1) ${t}`, base, { timeout: WAIT, polling: 100 });
     await w.page.waitForTimeout(1500);
     assert.equal(await w.page.title(), `(1) ${base}`, 'no more flashing once looked at');
 
     // The client leaves: nobody waits, the title and the alert clear.
     await endAll();
-    await w.page.waitForFunction((t) => document.title === t, base, { timeout: WAIT });
+    await w.page.waitForFunction((t) => document.title === t, base, { timeout: WAIT, polling: 100 });
     await alert.waitFor({ state: 'hidden', timeout: WAIT });
     await w.page.getByTestId('chat-queue-empty').waitFor({ timeout: WAIT });
     assert.deepEqual(w.errors, []);

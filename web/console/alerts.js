@@ -134,7 +134,8 @@ export function titleLanguageChanged() {
   renderTitle();
 }
 
-window.addEventListener('focus', () => attention && stopFlashing());
+// Only a focus the page really has stops the flashing (a stray event does not).
+window.addEventListener('focus', () => attention && focused() && stopFlashing());
 document.addEventListener('visibilitychange', () => attention && focused() && stopFlashing());
 
 // ---- System notifications ----
