@@ -45,13 +45,12 @@ pub async fn to_directory(settings: &Settings, dir: &Path) -> Result<Vec<(PathBu
 }
 
 async fn copy_sqlite(url: &str, target: &Path) -> Result<()> {
-    let path = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .map(|p| p.split('?').next().unwrap_or(p))
-        .unwrap_or(url);
-    if !Path::new(path).exists() {
-        return Err(AppError::Config(format!("no database file at {path}")));
+    let path = crate::config::sqlite_file(url).unwrap_or(Path::new(url));
+    if !path.exists() {
+        return Err(AppError::Config(format!(
+            "no database file at {}",
+            path.display()
+        )));
     }
     let mut conn = SqliteConnectOptions::from_str(url)?
         .read_only(true)

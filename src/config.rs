@@ -326,19 +326,27 @@ impl Settings {
         if let Some(url) = &self.shelter_database_url {
             return url.clone();
         }
-        let main_path = self
-            .database_url
-            .strip_prefix("sqlite://")
-            .or_else(|| self.database_url.strip_prefix("sqlite:"))
-            .map(|p| p.split('?').next().unwrap_or(p));
-        let dir = main_path
-            .and_then(|p| Path::new(p).parent())
-            .filter(|d| !d.as_os_str().is_empty());
-        match dir {
-            Some(dir) => format!("sqlite://{}", dir.join("paivystys-shelter.db").display()),
+        match beside_sqlite_file(&self.database_url, "paivystys-shelter.db") {
+            Some(path) => format!("sqlite://{}", path.display()),
             None => "sqlite://paivystys-shelter.db".to_owned(),
         }
     }
+}
+
+/// The file a `sqlite:` URL names (without its `?options`); `None` for other schemes.
+pub fn sqlite_file(url: &str) -> Option<&Path> {
+    url.strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .map(|p| Path::new(p.split('?').next().unwrap_or(p)))
+}
+
+/// A file called `name` in the directory of the SQLite file `url` names.
+pub fn beside_sqlite_file(url: &str, name: &str) -> Option<std::path::PathBuf> {
+    let file = sqlite_file(url)?;
+    Some(match file.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => dir.join(name),
+        None => Path::new(name).to_path_buf(),
+    })
 }
 
 #[cfg(test)]

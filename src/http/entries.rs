@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::header::{ETAG, IF_MATCH, LOCATION};
+use axum::http::header::LOCATION;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -22,7 +22,7 @@ use crate::domain::entry::{
 use crate::domain::stream::StreamName;
 use crate::error::{AppError, ErrorBody, Result};
 use crate::http::extract::{
-    ApiJson, ApiPath, ApiQuery, DeskSession, list_limit, stream_head_header,
+    ApiJson, ApiPath, ApiQuery, DeskSession, etag, if_match, list_limit, stream_head_header,
 };
 use crate::store::{AccessAction, AccessResult, Inserted, Updated};
 
@@ -54,16 +54,6 @@ async fn log_if_identified(
         .await?;
     }
     Ok(())
-}
-
-fn etag(entry: &Entry) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        ETAG,
-        HeaderValue::from_str(&format!("\"{}\"", entry.version))
-            .expect("digits are a valid header"),
-    );
-    headers
 }
 
 async fn load(state: &AppState, id: Uuid) -> Result<Entry> {
@@ -167,7 +157,7 @@ async fn create_entry(
         Inserted::Existing(existing) => (StatusCode::OK, *existing),
     };
     log_if_identified(&state, &session.user, &entry, AccessAction::Write).await?;
-    let mut headers = etag(&entry);
+    let mut headers = etag(entry.version);
     headers.insert(
         LOCATION,
         HeaderValue::from_str(&format!("/api/v1/entries/{}", entry.id))
@@ -190,7 +180,7 @@ async fn get_entry(
 ) -> Result<(HeaderMap, Json<Entry>)> {
     let entry = load(&state, id).await?;
     log_if_identified(&state, &session.user, &entry, AccessAction::Read).await?;
-    Ok((etag(&entry), Json(entry)))
+    Ok((etag(entry.version), Json(entry)))
 }
 
 /// Changes an entry. `If-Match` must name the version the edit was based on; a colleague's
@@ -222,18 +212,7 @@ async fn patch_entry(
         Some((next, change)) => save(&state, &session.user, &next, change).await?,
         None => current,
     };
-    Ok((etag(&saved), Json(saved)))
-}
-
-fn if_match(headers: &HeaderMap) -> Result<i64> {
-    let raw = headers.get(IF_MATCH).ok_or_else(|| {
-        AppError::PreconditionRequired("send If-Match with the version you edited".into())
-    })?;
-    raw.to_str()
-        .ok()
-        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| AppError::BadRequest("If-Match must be the entry's version number".into()))
+    Ok((etag(saved.version), Json(saved)))
 }
 
 async fn save(state: &AppState, user: &User, next: &Entry, change: Change) -> Result<Entry> {

@@ -314,3 +314,26 @@ pub fn optional_json<T: Default + serde::de::DeserializeOwned>(
         _ => AppError::BadRequest(format!("invalid JSON: {e}")),
     })
 }
+
+/// `ETag: "<version>"`: the version a client sends back in `If-Match` to edit.
+pub fn etag(version: i64) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        axum::http::header::ETAG,
+        axum::http::HeaderValue::from_str(&format!("\"{version}\""))
+            .expect("digits are a valid header"),
+    );
+    headers
+}
+
+/// The version an edit was based on, from `If-Match` (428 when it is missing).
+pub fn if_match(headers: &HeaderMap) -> Result<i64, AppError> {
+    let raw = headers.get(axum::http::header::IF_MATCH).ok_or_else(|| {
+        AppError::PreconditionRequired("send If-Match with the version you edited".into())
+    })?;
+    raw.to_str()
+        .ok()
+        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+        .and_then(|v| v.parse().ok())
+        .ok_or_else(|| AppError::BadRequest("If-Match must be the record's version number".into()))
+}

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
-use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, IF_MATCH};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -31,8 +31,8 @@ use crate::domain::stream::StreamName;
 use crate::error::{AppError, ErrorBody, Result};
 use crate::events::NewEvent;
 use crate::http::extract::{
-    ApiJson, ApiPath, ApiQuery, CurrentSession, DeskSession, ShelterStaff, bearer_token,
-    optional_json,
+    ApiJson, ApiPath, ApiQuery, CurrentSession, DeskSession, ShelterStaff, bearer_token, etag,
+    if_match, optional_json,
 };
 use crate::shelter::Shelter;
 use crate::shelter::link::{IssuedCode, StatusReport};
@@ -267,15 +267,6 @@ async fn get_stay(
     Ok((etag(stay.version), Json(stay)))
 }
 
-fn etag(version: i64) -> HeaderMap {
-    let mut headers = HeaderMap::new();
-    headers.insert(
-        axum::http::header::ETAG,
-        HeaderValue::from_str(&format!("\"{version}\"")).expect("digits"),
-    );
-    headers
-}
-
 /// Changes a stay made on the version in `If-Match` (409 when it changed meanwhile).
 #[utoipa::path(patch, path = "/api/v1/shelter/stays/{id}", tag = "shelter",
     params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "The version edited")),
@@ -292,14 +283,7 @@ async fn patch_stay(
     headers: HeaderMap,
     ApiJson(patch): ApiJson<StayPatch>,
 ) -> Result<(HeaderMap, Json<Stay>)> {
-    let expected = headers
-        .get(IF_MATCH)
-        .ok_or_else(|| AppError::PreconditionRequired("send If-Match with the version".into()))?
-        .to_str()
-        .ok()
-        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| AppError::BadRequest("If-Match must be the stay's version".into()))?;
+    let expected = if_match(&headers)?;
     let stay = local(&state)?
         .change(id, expected, patch, state.clock.now())
         .await?;

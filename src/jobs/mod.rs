@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use crate::AppState;
 use crate::chats;
-use crate::domain::chat::{ChatState, EndReason};
+use crate::domain::chat::EndReason;
 use crate::domain::entry::Person;
 use crate::domain::handover;
 use crate::domain::shelter::Capacity;
@@ -154,15 +154,8 @@ pub async fn run_chat_timers(state: &AppState) -> crate::error::Result<ChatTimer
             }
         }
     }
-    let queued = state
-        .store
-        .list_chats(&ChatFilter {
-            states: vec![ChatState::Queued],
-            limit: 100_000,
-            ..ChatFilter::default()
-        })
-        .await?;
-    state.metrics.chat_queue_length.set(queued.len() as i64);
+    let queued = state.store.queue_length().await?;
+    state.metrics.chat_queue_length.set(queued);
     state.limits.forget_refilled();
     Ok(done)
 }

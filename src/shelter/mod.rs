@@ -11,7 +11,6 @@ pub mod link;
 pub mod register;
 
 use std::num::NonZeroU32;
-use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
@@ -285,20 +284,11 @@ fn local_midnight(date: NaiveDate) -> DateTime<Utc> {
 
 /// The default key file of a SQLite register: beside its database file.
 fn key_file_beside(url: &str) -> Result<std::path::PathBuf> {
-    let path = url
-        .strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .map(|p| p.split('?').next().unwrap_or(p))
-        .ok_or_else(|| {
-            AppError::Config(
-                "a PostgreSQL shelter register needs shelter.encryption_key \
-                 (32 random bytes, base64) from the shelter's secret store"
-                    .into(),
-            )
-        })?;
-    let dir = Path::new(path)
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    Ok(dir.join("paivystys-shelter.key"))
+    crate::config::beside_sqlite_file(url, "paivystys-shelter.key").ok_or_else(|| {
+        AppError::Config(
+            "a PostgreSQL shelter register needs shelter.encryption_key \
+             (32 random bytes, base64) from the shelter's secret store"
+                .into(),
+        )
+    })
 }

@@ -62,6 +62,8 @@ pub trait ChatStore: Send + Sync {
     async fn list_chats(&self, filter: &ChatFilter) -> Result<Vec<Chat>>;
     /// 1 for the chat a worker should take next: counts the queued chats ahead of it.
     async fn queue_position(&self, chat: &Chat) -> Result<i64>;
+    /// How many chats wait for a worker.
+    async fn queue_length(&self) -> Result<i64>;
     /// How long each chat accepted since `since` waited in the queue.
     async fn recent_waits(&self, since: DateTime<Utc>) -> Result<Vec<chrono::Duration>>;
     /// Writes a message (its `seq` is that of the `chat.message` event in `events`) and
@@ -307,6 +309,12 @@ macro_rules! impl_chat_store {
                 .fetch_one(self.reader())
                 .await?;
                 Ok(ahead + 1)
+            }
+
+            async fn queue_length(&self) -> $crate::error::Result<i64> {
+                Ok(sqlx::query_scalar("SELECT COUNT(*) FROM chats WHERE state = 'queued'")
+                    .fetch_one(self.reader())
+                    .await?)
             }
 
             async fn recent_waits(
