@@ -25,6 +25,7 @@ on_both_backends!(
     nothing_stored_holds_the_clients_address,
     a_transferred_chat_takes_its_entry_along,
     bad_chat_input_is_refused_clearly,
+    bad_desk_chat_input_is_refused_clearly,
     the_chat_page_speaks_as_the_client_even_beside_a_console_login,
 );
 
@@ -987,4 +988,84 @@ async fn the_chat_page_speaks_as_the_client_even_beside_a_console_login(backend:
             break;
         }
     }
+}
+
+/// The desk's chat endpoints refuse garbage with a clear error and change nothing.
+async fn bad_desk_chat_input_is_refused_clearly(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let worker = app.user("olli", Role::Oncall, None).await;
+    let client = Anon::open(&app, "fi").await;
+    client.say("Hei").await;
+    let id = &client.chat_id;
+    for (path, expected) in [
+        ("/api/v1/chats?state=lost".to_owned(), 422),
+        ("/api/v1/chats?limit=0".to_owned(), 422),
+        ("/api/v1/chats?limit=501".to_owned(), 422),
+        ("/api/v1/chats?ip=1.2.3.4".to_owned(), 400),
+        ("/api/v1/chats/not-a-uuid".to_owned(), 400),
+        (format!("/api/v1/chats/{}", uuid::Uuid::new_v4()), 404),
+    ] {
+        let (status, body) = worker.get_json(&path).await;
+        assert_eq!(status, expected, "{path}: {body}");
+        assert!(body["error"]["message"].is_string(), "{path}");
+    }
+    let accept = format!("/api/v1/chats/{id}/accept");
+    assert_eq!(post(&worker, &accept, json!({})).await.0, 200);
+    for (path, body, expected) in [
+        (
+            format!("/api/v1/chats/{id}/risk"),
+            json!({"level": "very"}),
+            422,
+        ),
+        (
+            format!("/api/v1/chats/{id}/risk"),
+            json!({"level": "high", "why": 1}),
+            422,
+        ),
+        (
+            format!("/api/v1/chats/{id}/delivered"),
+            json!({"seq": -1}),
+            422,
+        ),
+        (
+            format!("/api/v1/chats/{id}/delivered"),
+            json!({"seq": 9999}),
+            422,
+        ),
+        (
+            format!("/api/v1/chats/{id}/delivered"),
+            json!({"seq": "2"}),
+            422,
+        ),
+        (
+            format!("/api/v1/chats/{id}/transfer"),
+            json!({"to": "nobody"}),
+            422,
+        ),
+        (
+            format!("/api/v1/chats/{id}/transfer"),
+            json!({"to": "olli", "note": "x".repeat(2001)}),
+            422,
+        ),
+        (
+            format!("/api/v1/chats/{id}/messages"),
+            json!({"client_id": uuid::Uuid::new_v4(), "body": "ä".repeat(4001)}),
+            422,
+        ),
+        (
+            format!("/api/v1/chats/{}/accept", uuid::Uuid::new_v4()),
+            json!({}),
+            404,
+        ),
+    ] {
+        let (status, answer) = post(&worker, &path, body.clone()).await;
+        assert_eq!(status, expected, "{path} {body}: {answer}");
+        assert!(answer["error"]["message"].is_string(), "{path}");
+    }
+    let chat = get(&worker, &format!("/api/v1/chats/{id}")).await;
+    assert_eq!(chat["risk"]["level"], "none", "nothing changed");
+    assert_eq!(chat["delivered_up_to"], 0);
+    assert!(chat["transfers"].as_array().unwrap().is_empty());
 }

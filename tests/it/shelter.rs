@@ -19,6 +19,7 @@ on_both_backends!(
     notes_and_identity_are_sealed_at_rest,
     the_yearly_statistics_count_days_across_the_new_year,
     a_shelter_hosted_alone_serves_a_desk_elsewhere,
+    bad_shelter_input_is_refused_clearly,
 );
 
 fn helsinki(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
@@ -524,5 +525,121 @@ async fn a_shelter_hosted_alone_serves_a_desk_elsewhere(backend: Backend) {
             .path()
             .join("paivystys-shelter.key")
             .exists()
+    );
+}
+
+/// Every shelter input refuses garbage with a clear error and records nothing.
+async fn bad_shelter_input_is_refused_clearly(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let staff = app.user("hanna", Role::Shelter, None).await;
+    let desk = app.user("olli", Role::Oncall, None).await;
+    let with = |field: &str, value: Value| {
+        let mut body = arrival("Tiainen", None);
+        body[field] = value;
+        body
+    };
+    for (body, field) in [
+        (with("alias", json!("")), "alias"),
+        (with("alias", json!("a".repeat(101))), "alias"),
+        (with("adults", json!(999)), "adults"),
+        (with("adults", json!(-1)), "adults"),
+        (with("violence", json!(["fists"])), "violence"),
+        (
+            with("referral_source", json!("neighbour")),
+            "referral_source",
+        ),
+        (with("notes", json!("x".repeat(20_001))), "notes"),
+        (with("sexes", json!({"female": 1})), "sexes"),
+        (with("arrived_at", json!("yesterday")), "arrived_at"),
+        (with("address", json!("Kotikatu 1")), "address"),
+    ] {
+        let (status, answer) = send(&staff, Method::POST, "/api/v1/shelter/stays", body).await;
+        assert_eq!(status, 422, "{field}: {answer}");
+        assert_eq!(answer["error"]["field"], field, "{answer}");
+    }
+    let not_json = staff
+        .write(Method::POST, "/api/v1/shelter/stays")
+        .header("content-type", "application/json")
+        .body("{\"alias\":")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), 400);
+    use paivystys::domain::clock::Clock;
+    let tomorrow = (app.clock.now() + chrono::Duration::days(2)).date_naive();
+    for body in [
+        json!({"adults": -1, "children": 0}),
+        json!({"adults": 0, "children": 0}),
+        json!({"adults": 1, "date": tomorrow}),
+        json!({"adults": 1, "date": "2026-13-01"}),
+    ] {
+        let (status, answer) = send(
+            &staff,
+            Method::POST,
+            "/api/v1/shelter/turned-away",
+            body.clone(),
+        )
+        .await;
+        assert_eq!(status, 422, "{body}: {answer}");
+    }
+    for (path, expected) in [
+        ("/api/v1/shelter/stays?state=gone", 422),
+        ("/api/v1/shelter/statistics?year=2026&format=xlsx", 422),
+        ("/api/v1/shelter/statistics?year=abc", 400),
+        ("/api/v1/shelter/stays/not-a-uuid", 400),
+    ] {
+        assert_eq!(get(&staff, path).await.0, expected, "{path}");
+    }
+    let (status, answer) = send(
+        &desk,
+        Method::POST,
+        "/api/v1/shelter/referrals",
+        json!({"entry_id": uuid::Uuid::new_v4()}),
+    )
+    .await;
+    assert_eq!(
+        (status, answer["error"]["field"].as_str()),
+        (422, Some("entry_id"))
+    );
+    assert_eq!(
+        send(
+            &desk,
+            Method::POST,
+            "/api/v1/shelter/referrals",
+            json!({"entry_id": "x"})
+        )
+        .await
+        .0,
+        422
+    );
+    assert_eq!(get(&desk, "/api/v1/shelter/referrals/abc").await.0, 404);
+    // Edits need the version they were made on.
+    let (_, stay) = send(
+        &staff,
+        Method::POST,
+        "/api/v1/shelter/stays",
+        arrival("Tiainen", None),
+    )
+    .await;
+    let path = format!("/api/v1/shelter/stays/{}", stay["id"].as_str().unwrap());
+    let (status, _) = send(&staff, Method::PATCH, &path, json!({"alias": "Uusi"})).await;
+    assert_eq!(status, 428);
+    let bad_version = staff
+        .write(Method::PATCH, &path)
+        .header("If-Match", "latest")
+        .json(&json!({"alias": "Uusi"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_version.status(), 400);
+    // Nothing of the refused input was recorded.
+    let (_, stays) = get(&staff, "/api/v1/shelter/stays?state=all").await;
+    assert_eq!(stays.as_array().unwrap().len(), 1);
+    assert_eq!(stays[0]["alias"], "Tiainen");
+    assert_eq!(
+        get(&staff, "/api/v1/shelter/turned-away").await.1,
+        json!([])
     );
 }
