@@ -41,6 +41,7 @@ pub struct Settings {
     pub calendar: CalendarSettings,
     pub chat: ChatSettings,
     pub public: PublicSettings,
+    pub reports: ReportSettings,
     pub shelter: ShelterSettings,
     /// Serve the shelter's register alone (`serve --shelter-only`), for a shelter hosted
     /// by another organisation; set from the command line only.
@@ -118,6 +119,47 @@ impl Default for ChatSettings {
             check_secs: 30,
             risk_phrases: Vec::new(),
         }
+    }
+}
+
+/// The public online reports: where each kind goes and how much one source may send.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportSettings {
+    /// The team that receives each kind (`contact`, `concern`, `child_welfare`,
+    /// `older_person`); kinds not named keep their default team.
+    pub teams: HashMap<String, String>,
+    /// Reports one source (address, hashed in memory only) may send per hour.
+    pub per_hour_per_source: u32,
+    /// Reports everyone together may send per minute (a flood guard).
+    pub per_minute_total: u32,
+    /// Attempts to add information (right or wrong secret) per source per hour.
+    pub additions_per_hour_per_source: u32,
+}
+
+impl Default for ReportSettings {
+    fn default() -> Self {
+        ReportSettings {
+            teams: HashMap::new(),
+            per_hour_per_source: 5,
+            per_minute_total: 60,
+            additions_per_hour_per_source: 20,
+        }
+    }
+}
+
+impl ReportSettings {
+    /// The team a report of `kind` goes to.
+    pub fn team_for(&self, kind: crate::domain::report::ReportKind) -> String {
+        use crate::domain::report::ReportKind;
+        self.teams.get(kind.as_str()).cloned().unwrap_or_else(|| {
+            match kind {
+                ReportKind::ChildWelfare => "child_welfare",
+                ReportKind::OlderPerson => "older_people",
+                ReportKind::Contact | ReportKind::Concern => "adults",
+            }
+            .to_owned()
+        })
     }
 }
 
@@ -219,6 +261,7 @@ impl Default for Settings {
             calendar: CalendarSettings::default(),
             chat: ChatSettings::default(),
             public: PublicSettings::default(),
+            reports: ReportSettings::default(),
             shelter: ShelterSettings::default(),
             shelter_only: false,
             telephony_secret: None,

@@ -20,6 +20,9 @@ pub enum AppError {
     /// A well-formed request whose content breaks a rule; `field` names the offending input.
     #[error("{field}: {message}")]
     Validation { field: String, message: String },
+    /// Several required fields are missing at once; each is named so a form can mark them.
+    #[error("{why}: missing {}", fields.join(", "))]
+    MissingFields { fields: Vec<String>, why: String },
     #[error("authentication required")]
     Unauthorized,
     #[error("the session has expired; log in again")]
@@ -73,7 +76,9 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            AppError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Validation { .. } | AppError::MissingFields { .. } => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
             AppError::Unauthorized
             | AppError::SessionExpired
             | AppError::InvalidCredentials
@@ -97,7 +102,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::BadRequest(_) => "bad_request",
-            AppError::Validation { .. } => "validation_failed",
+            AppError::Validation { .. } | AppError::MissingFields { .. } => "validation_failed",
             AppError::Unauthorized => "unauthorized",
             AppError::SessionExpired => "session_expired",
             AppError::InvalidCredentials => "invalid_credentials",
@@ -136,6 +141,11 @@ impl AppError {
                 message: self.public_message(),
                 field: match self {
                     AppError::Validation { field, .. } => Some(field.clone()),
+                    AppError::MissingFields { fields, .. } => fields.first().cloned(),
+                    _ => None,
+                },
+                fields: match self {
+                    AppError::MissingFields { fields, .. } => Some(fields.clone()),
                     _ => None,
                 },
                 retry_after: match self {
@@ -162,6 +172,9 @@ pub struct ErrorDetail {
     /// The request field at fault, for `validation_failed`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Every missing field, when several are required together.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Vec<String>>,
     /// Seconds to wait before trying again, for `rate_limited` (also in `Retry-After`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,

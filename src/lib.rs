@@ -19,6 +19,7 @@ pub mod jobs;
 pub mod limits;
 pub mod metrics;
 pub mod presence;
+pub mod reports;
 pub mod shelter;
 pub mod store;
 
@@ -109,7 +110,7 @@ impl Wiring {
         };
         let calendar = settings.calendar.calendar();
         let lexicon = domain::risk::Lexicon::new(&settings.chat.risk_phrases)?;
-        let limits = limits::Limits::new(&settings.chat);
+        let limits = limits::Limits::new(&settings.chat, &settings.reports);
         Ok(AppState(Arc::new(App {
             calendar,
             lexicon,

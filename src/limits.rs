@@ -1,4 +1,4 @@
-//! Rate limits on the public chat, without keeping who the client is.
+//! Rate limits on the public chat and the public reports, without keeping who the client is.
 //!
 //! A client's source (its address, as the proxy or the socket tells it) is reduced at once
 //! to a keyed hash under a random key that lives only in this process's memory, so neither
@@ -17,7 +17,7 @@ use rand::RngCore;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::config::ChatSettings;
+use crate::config::{ChatSettings, ReportSettings};
 use crate::error::{AppError, Result};
 
 type Keyed<K> = RateLimiter<K, DefaultKeyedStateStore<K>, DefaultClock>;
@@ -26,6 +26,9 @@ pub struct Limits {
     opens_by_source: Keyed<u64>,
     opens_total: RateLimiter<NotKeyed, InMemoryState, DefaultClock>,
     messages_by_chat: Keyed<Uuid>,
+    reports_by_source: Keyed<u64>,
+    reports_total: RateLimiter<NotKeyed, InMemoryState, DefaultClock>,
+    additions_by_source: Keyed<u64>,
     clock: DefaultClock,
     salt: [u8; 32],
 }
@@ -42,7 +45,7 @@ fn quota(n: u32, period: Duration) -> Quota {
 }
 
 impl Limits {
-    pub fn new(settings: &ChatSettings) -> Limits {
+    pub fn new(settings: &ChatSettings, reports: &ReportSettings) -> Limits {
         let mut salt = [0u8; 32];
         rand::rng().fill_bytes(&mut salt);
         Limits {
@@ -57,6 +60,18 @@ impl Limits {
             messages_by_chat: RateLimiter::keyed(quota(
                 settings.messages_per_minute,
                 Duration::from_secs(60),
+            )),
+            reports_by_source: RateLimiter::keyed(quota(
+                reports.per_hour_per_source,
+                Duration::from_secs(3600),
+            )),
+            reports_total: RateLimiter::direct(quota(
+                reports.per_minute_total,
+                Duration::from_secs(60),
+            )),
+            additions_by_source: RateLimiter::keyed(quota(
+                reports.additions_per_hour_per_source,
+                Duration::from_secs(3600),
             )),
             clock: DefaultClock::default(),
             salt,
@@ -87,6 +102,22 @@ impl Limits {
             .map_err(|n| self.refused(n))
     }
 
+    /// May this source send another report?
+    pub fn check_report(&self, source: u64) -> Result<()> {
+        self.reports_total.check().map_err(|n| self.refused(n))?;
+        self.reports_by_source
+            .check_key(&source)
+            .map_err(|n| self.refused(n))
+    }
+
+    /// May this source try to add information to a report (again)? Every attempt counts,
+    /// so a wrong secret cannot be guessed at speed.
+    pub fn check_addition(&self, source: u64) -> Result<()> {
+        self.additions_by_source
+            .check_key(&source)
+            .map_err(|n| self.refused(n))
+    }
+
     fn refused(&self, not_until: NotUntil<<DefaultClock as Clock>::Instant>) -> AppError {
         let wait = not_until.wait_time_from(self.clock.now());
         AppError::RateLimited {
@@ -101,11 +132,15 @@ impl Limits {
         self.opens_by_source.shrink_to_fit();
         self.messages_by_chat.retain_recent();
         self.messages_by_chat.shrink_to_fit();
+        self.reports_by_source.retain_recent();
+        self.reports_by_source.shrink_to_fit();
+        self.additions_by_source.retain_recent();
+        self.additions_by_source.shrink_to_fit();
     }
 
     /// How many sources are remembered right now (for tests and metrics).
     pub fn remembered_sources(&self) -> usize {
-        self.opens_by_source.len()
+        self.opens_by_source.len() + self.reports_by_source.len() + self.additions_by_source.len()
     }
 }
 
@@ -114,11 +149,17 @@ mod tests {
     use super::*;
 
     fn limits(opens: u32, messages: u32) -> Limits {
-        Limits::new(&ChatSettings {
-            opens_per_hour_per_source: opens,
-            messages_per_minute: messages,
-            ..ChatSettings::default()
-        })
+        Limits::new(
+            &ChatSettings {
+                opens_per_hour_per_source: opens,
+                messages_per_minute: messages,
+                ..ChatSettings::default()
+            },
+            &ReportSettings {
+                per_hour_per_source: opens,
+                ..ReportSettings::default()
+            },
+        )
     }
 
     #[test]
@@ -150,6 +191,18 @@ mod tests {
             one.source_key("198.51.100.7"),
             two.source_key("198.51.100.7")
         );
+    }
+
+    #[test]
+    fn reports_are_limited_per_source_apart_from_chats() {
+        let l = limits(2, 5);
+        let a = l.source_key("192.0.2.1");
+        l.check_open(a).unwrap();
+        l.check_open(a).unwrap();
+        l.check_report(a).unwrap();
+        l.check_report(a).unwrap();
+        assert_eq!(l.check_report(a).unwrap_err().code(), "rate_limited");
+        assert!(l.check_report(l.source_key("192.0.2.2")).is_ok());
     }
 
     #[test]

@@ -53,6 +53,7 @@ pub struct Metrics {
     pub chat_wait: Histogram,
     pub chats_opened: Counter,
     pub chat_messages: Counter,
+    pub reports_received: Counter,
 }
 
 fn duration_histogram() -> Histogram {
@@ -75,6 +76,12 @@ impl Metrics {
         let chat_wait = Histogram::new(exponential_buckets(5.0, 2.0, 11));
         let chats_opened = Counter::default();
         let chat_messages = Counter::default();
+        let reports_received = Counter::default();
+        registry.register(
+            "reports_received",
+            "Online reports received from the public",
+            reports_received.clone(),
+        );
         registry.register(
             "chat_queue_length",
             "Client chats waiting for a worker",
@@ -139,6 +146,7 @@ impl Metrics {
             chat_wait,
             chats_opened,
             chat_messages,
+            reports_received,
         }
     }
 

@@ -15,6 +15,9 @@ export async function startServer() {
   env.PAIVYSTYS_SHELTER_DATABASE_URL = `sqlite://${join(dir, 'shelter.db')}`;
   // Every test's chat client comes from 127.0.0.1: one source, so lift its opening limit.
   env.PAIVYSTYS_CHAT__OPENS_PER_HOUR_PER_SOURCE = env.PAIVYSTYS_CHAT__OPENS_PER_HOUR_PER_SOURCE ?? '1000';
+  // Likewise for the report forms and their add-information attempts.
+  env.PAIVYSTYS_REPORTS__PER_HOUR_PER_SOURCE = env.PAIVYSTYS_REPORTS__PER_HOUR_PER_SOURCE ?? '1000';
+  env.PAIVYSTYS_REPORTS__ADDITIONS_PER_HOUR_PER_SOURCE = env.PAIVYSTYS_REPORTS__ADDITIONS_PER_HOUR_PER_SOURCE ?? '1000';
   const child = spawn(BIN, ['serve', '--demo', '--bind', '127.0.0.1:0'], { cwd: dir, env });
   let stderr = '';
   child.stderr.on('data', (chunk) => { stderr += chunk; });

@@ -35,6 +35,7 @@ pub mod chat;
 pub mod clock;
 pub mod entry;
 pub mod handover;
+pub mod report;
 pub mod risk;
 pub mod roles;
 pub mod shelter;

@@ -8,6 +8,7 @@ mod handovers;
 mod health;
 mod pages;
 mod public_chat;
+mod reports;
 mod session;
 mod shelter;
 
@@ -51,6 +52,9 @@ use crate::metrics::{RequestLabels, RouteLabels};
         (name = "handovers", description = "Handovers to daytime teams with legal deadlines"),
         (name = "chat", description = "Anonymous client chat: the client's side (no login, a \
             bearer token) and the desk's risk-ranked queue"),
+        (name = "reports", description = "Online reports from the public (no login): contact, \
+            concern, child welfare and older-person reports, routed to a team by the next \
+            working day"),
         (name = "shelter", description = "The shelter: free places and referral codes for the \
             desk; the register itself for shelter staff only"),
         (name = "events", description = "Event streams: HTTP paging and the websocket"),
@@ -99,6 +103,8 @@ pub fn router(state: AppState) -> Router {
             .merge(handovers::router())
             .merge(chats::router())
             .merge(public_chat::router())
+            .merge(reports::public_router())
+            .merge(reports::staff_router())
             .merge(shelter::desk_router());
         match state.shelter {
             Some(_) => desk.merge(shelter::register_router()),
@@ -197,6 +203,7 @@ async fn json_error_envelope(response: Response) -> Response {
             code: code.to_owned(),
             message: status.canonical_reason().unwrap_or("error").to_owned(),
             field: None,
+            fields: None,
             retry_after: None,
         },
     };

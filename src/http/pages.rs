@@ -22,6 +22,10 @@ pub fn router() -> Router<AppState> {
         .route("/digest", get(|| async { asset("console/digest.html") }))
         .route("/chat", get(|| async { public_page("public/chat.html") }))
         .route(
+            "/report",
+            get(|| async { public_page("public/report.html") }),
+        )
+        .route(
             "/static/{*path}",
             get(|Path(path): Path<String>| async move { asset(&path) }),
         )
@@ -41,7 +45,11 @@ fn asset(path: &str) -> Response {
     let Some(file) = Assets::get(path) else {
         return AppError::NotFound(format!("no file {path}")).into_response();
     };
-    let mime = file.metadata.mimetype().to_owned();
+    let mut mime = file.metadata.mimetype().to_owned();
+    // Our text files are UTF-8; say so rather than leave the browser to guess.
+    if mime.starts_with("text/") && !mime.contains("charset") {
+        mime.push_str("; charset=utf-8");
+    }
     let mut response = (StatusCode::OK, file.data.into_owned()).into_response();
     let headers = response.headers_mut();
     headers.insert(

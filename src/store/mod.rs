@@ -8,6 +8,7 @@
 mod chats;
 pub mod postgres;
 mod referrals;
+mod reports;
 mod sql;
 pub mod sqlite;
 
@@ -25,6 +26,7 @@ use crate::error::{AppError, Result};
 use crate::events::{Event, Hub, NewEvent};
 pub use chats::{ChatFilter, ChatStore, MessageWrite};
 pub use referrals::ReferralStore;
+pub use reports::{AdditionWrite, ReportStore, ReportWrite};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -115,7 +117,7 @@ pub struct HandoverFilter {
 }
 
 #[async_trait]
-pub trait Store: ChatStore + ReferralStore + Send + Sync + 'static {
+pub trait Store: ChatStore + ReferralStore + ReportStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
 
     /// Cheap round trip, for readiness checks.

@@ -10,6 +10,7 @@ mod entries;
 mod handovers;
 mod i18n;
 mod operations;
+mod reports;
 mod sessions;
 mod shelter;
 mod store_conformance;

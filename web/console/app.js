@@ -12,6 +12,8 @@
 // time.js (Helsinki time) · dom.js (helpers). The chat desk: chat-desk.js (controller) ·
 // chat-queue.js · chat-window.js · chat-common.js · canned.js · risk-alerts.js · alerts.js
 // (sound, title, system notifications) · entry-transcript.js (a chat entry's transcript).
+// Online reports: report-view.js (a report's section in an entry) · report-alerts.js
+// (urgent-report banners, "information added" notices).
 
 import * as api from './api.js';
 import { ApiError, NetworkError } from './api.js';
@@ -35,6 +37,7 @@ import {
 } from './i18n.js';
 import { LiveConnection } from './live.js';
 import { compareEntries } from './model.js';
+import { clearReportAlerts, reportAlertsLanguageChanged, reportDeskEvent } from './report-alerts.js';
 import { announce, notify } from './notices.js';
 import { Outbox } from './outbox.js';
 import * as panel from './panel.js';
@@ -306,6 +309,7 @@ function teardown() {
   stopChatDesk();
   stopShelterDesk();
   stopShelterConsole();
+  clearReportAlerts();
   app.live?.stop();
   app.outbox?.stop();
   app.live = null;
@@ -515,6 +519,10 @@ const liveHandlers = {
     }
     if (String(frame.kind || '').startsWith('shelter.')) {
       shelterDeskEvent(frame);
+      return;
+    }
+    if (String(frame.kind || '').startsWith('report.')) {
+      reportDeskEvent(frame);
       return;
     }
     const s = frame.data?.entry;
@@ -798,6 +806,7 @@ function wire() {
     chatDeskLanguageChanged();
     shelterDeskLanguageChanged();
     shelterLanguageChanged();
+    reportAlertsLanguageChanged();
   });
   api.onUnauthorized(() => sessionLost());
   installGestureUnlock();

@@ -146,3 +146,8 @@ export function uuid() {
   const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
+
+/** One labelled field of a detail: a <dt>/<dd> pair for a <dl class="detail-fields">. */
+export function detailRow(labelKey, ...value) {
+  return [h('dt', { i18n: labelKey }), h('dd', {}, ...value)];
+}

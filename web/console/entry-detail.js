@@ -1,14 +1,13 @@
 // The detail view of one entry: every field, the actions (claim, release, close, edit) and
-// the history of versions with the earlier text of whatever changed.
+// the history of versions with the earlier text of whatever changed. An entry that came
+// from an online report shows the report too (report-view.js).
 
-import { h } from './dom.js';
+import { detailRow, h } from './dom.js';
 import { applyTranslations } from './i18n.js';
 import { EDITABLE_FIELDS, FIELD_LABEL, LONG_TEXT_FIELDS, RISK_FLAGS, fieldText, sameValue } from './model.js';
+import { detailReportSection } from './report-view.js';
 import { formatDate, formatLong } from './time.js';
 
-function row(labelKey, ...value) {
-  return [h('dt', { i18n: labelKey }), h('dd', {}, ...value)];
-}
 
 function textBlock(text, emptyKey = 'common.empty') {
   return text && text.trim()
@@ -123,7 +122,7 @@ export function renderHistory(revisions) {
  * returnedEdit, onClaim, onRelease, onClose, onReopen, onEdit, onCloseView, onOpenReturned,
  * handovers (the entry's handover section element, kept across re-renders), transcript (a
  * chat entry's transcript section, likewise), referrals (the "Refer to the shelter" section,
- * likewise)}
+ * likewise)}. The "Online report" section of a web report's entry is kept by report-view.js.
  */
 export function renderDetail(entry, ctx) {
   const { me, busy } = ctx;
@@ -189,17 +188,18 @@ export function renderDetail(entry, ctx) {
     h(
       'dl',
       { class: 'detail-fields' },
-      row('field.claimed_by', holder),
-      row('field.channel', h('span', { i18n: ['channel', entry.channel].join('.') })),
-      row('field.category', h('span', { i18n: ['category', entry.category].join('.') })),
-      row('field.occurred_at', h('time', { datetime: entry.occurred_at, text: formatLong(entry.occurred_at) })),
-      row('field.subject', subjectView(entry.subject)),
-      row('detail.logged_by', h('span', { text: `${entry.created_by?.name || ''}, ` }), h('time', { datetime: entry.created_at, text: formatLong(entry.created_at) })),
-      row('detail.updated', h('time', { datetime: entry.updated_at, text: formatLong(entry.updated_at) }), h('span', { text: ' · ' }), h('span', { class: 'muted', i18n: 'history.version', i18nArgs: { version: entry.version } })),
+      detailRow('field.claimed_by', holder),
+      detailRow('field.channel', h('span', { i18n: ['channel', entry.channel].join('.') })),
+      detailRow('field.category', h('span', { i18n: ['category', entry.category].join('.') })),
+      detailRow('field.occurred_at', h('time', { datetime: entry.occurred_at, text: formatLong(entry.occurred_at) })),
+      detailRow('field.subject', subjectView(entry.subject)),
+      detailRow('detail.logged_by', h('span', { text: `${entry.created_by?.name || ''}, ` }), h('time', { datetime: entry.created_at, text: formatLong(entry.created_at) })),
+      detailRow('detail.updated', h('time', { datetime: entry.updated_at, text: formatLong(entry.updated_at) }), h('span', { text: ' · ' }), h('span', { class: 'muted', i18n: 'history.version', i18nArgs: { version: entry.version } })),
       entry.police
-        ? row('field.police', h('span', { text: entry.police.unit }), entry.police.outcome ? h('p', { class: 'prewrap', text: entry.police.outcome }) : null)
+        ? detailRow('field.police', h('span', { text: entry.police.unit }), entry.police.outcome ? h('p', { class: 'prewrap', text: entry.police.outcome }) : null)
         : null,
     ),
+    detailReportSection(entry),
     h('section', { class: 'detail-section', 'aria-labelledby': 'detail-notes-h' }, h('h3', { id: 'detail-notes-h', i18n: 'field.notes' }), textBlock(entry.notes)),
     h('section', { class: 'detail-section', 'aria-labelledby': 'detail-actions-h' }, h('h3', { id: 'detail-actions-h', i18n: 'field.actions' }), textBlock(entry.actions)),
     h('section', { class: 'detail-section', 'aria-labelledby': 'detail-risk-h' }, h('h3', { id: 'detail-risk-h', i18n: 'field.risk' }), riskView(entry.risk)),
@@ -231,10 +231,10 @@ export function renderQueued(body) {
     ),
     h('p', { class: 'banner banner-info', i18n: 'detail.queued_create' }),
     h('dl', { class: 'detail-fields' },
-      row('field.channel', h('span', { i18n: ['channel', body.channel].join('.') })),
-      row('field.category', h('span', { i18n: ['category', body.category].join('.') })),
-      row('field.occurred_at', h('span', { text: formatLong(body.occurred_at) })),
-      row('field.subject', subjectView(body.subject)),
+      detailRow('field.channel', h('span', { i18n: ['channel', body.channel].join('.') })),
+      detailRow('field.category', h('span', { i18n: ['category', body.category].join('.') })),
+      detailRow('field.occurred_at', h('span', { text: formatLong(body.occurred_at) })),
+      detailRow('field.subject', subjectView(body.subject)),
     ),
     h('section', { class: 'detail-section' }, h('h3', { i18n: 'field.notes' }), textBlock(body.notes)),
     h('section', { class: 'detail-section' }, h('h3', { i18n: 'field.actions' }), textBlock(body.actions)),

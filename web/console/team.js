@@ -2,6 +2,8 @@
 // the team's own stream (team:<key>), and a detail that shows the note and the night's
 // entry and lets the team acknowledge, mark done, forward to another team, or return the
 // handover to the desk with a question. Writes go through the outbox like the desk's.
+// A handover of an online report shows the report too, and is marked in the list when the
+// reporter added information (report.added) until it is opened.
 
 import * as api from './api.js';
 import { ApiError } from './api.js';
@@ -12,6 +14,8 @@ import { LiveConnection } from './live.js';
 import { announce, notify } from './notices.js';
 import { app, drafts } from './state.js';
 import { riskView, subjectView } from './entry-detail.js';
+import { reportAdded } from './report-alerts.js';
+import { reportSectionFor } from './report-view.js';
 import {
   MAX_NOTE,
   applyTeamNames,
@@ -48,6 +52,8 @@ const inbox = {
   form: null, // 'forward' | 'return' | null
   busy: null, // the action waiting for the server
   newIds: new Set(),
+  /** Entry ids whose report got information since their handover was last opened. */
+  newInfo: new Set(),
   listToken: 0,
   detailToken: 0,
   refreshTimer: null,
@@ -58,6 +64,8 @@ const inbox = {
 const rows = new Map(); // id -> {li, link, signature}
 /** The forward and return forms of the selected handover, kept across re-renders. */
 let forms = null;
+/** The selected handover's "Online report" section (report-view.js), kept likewise. */
+let report = null;
 let els = null;
 
 function collect() {
@@ -122,6 +130,7 @@ export function stopTeamConsole() {
   clearTimeout(inbox.refreshTimer);
   inbox.items.clear();
   inbox.newIds.clear();
+  inbox.newInfo.clear();
   inbox.loadState = 'loading';
   inbox.selectedId = null;
   inbox.detail = null;
@@ -132,6 +141,8 @@ export function stopTeamConsole() {
   inbox.listToken += 1;
   inbox.detailToken += 1;
   forms = null;
+  report?.destroy();
+  report = null;
   rows.clear();
   els.list.replaceChildren();
   els.body.replaceChildren();
@@ -233,6 +244,10 @@ const liveHandlers = {
     if (state === 'live') app.outbox?.flush();
   },
   onEvent(frame) {
+    if (frame.kind === 'report.added') {
+      onReportAdded(frame.data?.report);
+      return;
+    }
     const summary = frame.data?.handover;
     if (!summary?.id) return;
     const old = inbox.items.get(summary.id);
@@ -267,6 +282,16 @@ const liveHandlers = {
   },
 };
 
+/** Information was added to a report: a notice, the open report reads it again, and the
+ * row of a handover of it that is not open is marked until opened. */
+function onReportAdded(data) {
+  if (!data?.entry_id) return;
+  reportAdded(data);
+  if (inbox.items.get(inbox.selectedId)?.entry_id === data.entry_id) return;
+  inbox.newInfo.add(data.entry_id);
+  render();
+}
+
 // ---- Rendering ----
 
 function renderHeader() {
@@ -293,6 +318,9 @@ function rowParts(item) {
       { class: 'row-top' },
       handoverBadges(item),
       inbox.newIds.has(item.id) ? h('span', { class: 'flag flag-new', i18n: 'inbox.new' }) : null,
+      inbox.newInfo.has(item.entry_id)
+        ? h('span', { class: 'flag flag-new', 'data-testid': 'report-new-info', i18n: 'report.new_info' })
+        : null,
       excerpt
         ? h('span', { class: 'row-summary', text: excerpt })
         : h('span', { class: 'row-summary muted', i18n: 'inbox.note_loading' }),
@@ -335,7 +363,7 @@ function renderList() {
     }
     const selected = item.id === inbox.selectedId;
     const isNew = inbox.newIds.has(item.id);
-    const signature = JSON.stringify([lang, item, selected, isNew, formatDue(item.due_at)]);
+    const signature = JSON.stringify([lang, item, selected, isNew, inbox.newInfo.has(item.entry_id), formatDue(item.due_at)]);
     if (signature !== row.signature) {
       row.signature = signature;
       const { link } = row;
@@ -411,6 +439,7 @@ function openDetail(id) {
   const active = document.activeElement;
   if (!inbox.selectedId) inbox.returnFocus = active && active !== document.body ? active : null;
   inbox.selectedId = id;
+  inbox.newInfo.delete(inbox.items.get(id)?.entry_id);
   inbox.detail = null;
   inbox.message = null;
   inbox.form = null;
@@ -675,6 +704,7 @@ function renderDetail() {
   }
   const { handover, entry } = inbox.detail;
   if (!forms || forms.id !== handover.id) forms = buildForms(handover);
+  report = reportSectionFor(entry, report);
 
   const active = document.activeElement;
   const hadFocus = body.contains(active) ? active : null;
@@ -748,6 +778,7 @@ function renderDetail() {
       h('h3', { id: 'inbox-note-h', i18n: 'handover.note' }),
       handover.note ? h('p', { class: 'prewrap inbox-note', 'data-testid': 'inbox-note', text: handover.note }) : h('p', { class: 'muted', i18n: 'common.loading' }),
     ),
+    report?.element || null,
     entryView(entry),
   );
   applyTranslations(view);
