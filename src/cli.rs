@@ -29,14 +29,10 @@ use crate::store::{self, redact_url};
     about = "Päivystys: 24/7 on-call desk server"
 )]
 pub struct Cli {
-    /// Settings file (TOML); `PAIVYSTYS_*` environment variables override it.
-    #[arg(
-        long,
-        global = true,
-        env = "PAIVYSTYS_CONFIG",
-        default_value = "paivystys.toml"
-    )]
-    pub config: PathBuf,
+    /// Settings file (TOML); `PAIVYSTYS_*` environment variables override it. Default:
+    /// `paivystys.toml` in the working directory, if there is one.
+    #[arg(long, global = true, env = "PAIVYSTYS_CONFIG")]
+    pub config: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -68,6 +64,18 @@ pub enum Command {
         #[command(subcommand)]
         command: CalendarCommand,
     },
+    /// The settings.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the effective settings (secrets masked) and fail on anything unsafe for
+    /// production: demo accounts, a public address without TLS, placeholders, weak secrets.
+    Check,
 }
 
 #[derive(Debug, Subcommand)]
@@ -141,7 +149,7 @@ pub enum UserCommand {
 
 impl Cli {
     pub fn load_settings(&self) -> Result<Settings> {
-        Settings::load(Some(&self.config))
+        Settings::load(self.config.as_deref())
     }
 }
 
@@ -165,9 +173,22 @@ pub async fn run(cli: Cli, mut settings: Settings) -> Result<()> {
             serve(settings, args.demo, args.force_demo).await
         }
         Command::Migrate { database } => {
-            let url = database.unwrap_or(settings.database_url);
-            store::open(&url, Hub::new(1, Default::default())).await?;
-            println!("migrations applied to {}", redact_url(&url));
+            if let Some(url) = database {
+                settings.database_url = url;
+            }
+            store::open(&settings.database_url, Hub::new(1, Default::default())).await?;
+            println!(
+                "migrations applied to {}",
+                redact_url(&settings.database_url)
+            );
+            // The shelter register has migrations of its own, unless it is hosted elsewhere.
+            if settings.shelter.remote_url.is_none() {
+                crate::shelter::Shelter::open(&settings).await?;
+                println!(
+                    "migrations applied to the shelter register {}",
+                    redact_url(&settings.effective_shelter_url())
+                );
+            }
             Ok(())
         }
         Command::User {
@@ -209,7 +230,29 @@ pub async fn run(cli: Cli, mut settings: Settings) -> Result<()> {
             }
             Ok(())
         }
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => config_check(&settings).await,
     }
+}
+
+async fn config_check(settings: &Settings) -> Result<()> {
+    println!("{:#?}", crate::config_check::masked(settings));
+    let mut problems = crate::config_check::unsafe_settings(settings);
+    // The accounts live in the database: opening it applies migrations, as `serve` would.
+    let store = store::open(&settings.database_url, Hub::new(1, Default::default())).await?;
+    problems.extend(crate::config_check::unsafe_accounts(store.as_ref()).await?);
+    if problems.is_empty() {
+        println!("config check: no unsafe settings found");
+        return Ok(());
+    }
+    for problem in &problems {
+        eprintln!("unsafe: {problem}");
+    }
+    Err(AppError::Config(format!(
+        "{} unsafe setting(s) for production; see above",
+        problems.len()
+    )))
 }
 
 /// The lines `paivystys calendar …` prints.

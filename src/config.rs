@@ -19,9 +19,34 @@ use crate::error::{AppError, Result};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://paivystys.db";
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+/// The settings file read when no `--config` names one (and only if it exists).
+pub const DEFAULT_CONFIG_FILE: &str = "paivystys.toml";
+/// The placeholder on-call number: a production server must show the county's real one.
+pub const PLACEHOLDER_ONCALL_PHONE: &str = "0800 000 000";
+
+/// The top-level keys of `Settings`. `PAIVYSTYS_*` variables whose name starts with anything
+/// else (e.g. `PAIVYSTYS_CONFIG`, or a test harness's own) are not settings and are left
+/// alone; a settings *file* with an unknown key is refused, so a typo cannot silently fall
+/// back to a default.
+const TOP_LEVEL_KEYS: [&str; 14] = [
+    "bind",
+    "database_url",
+    "shelter_database_url",
+    "session_ttl_minutes",
+    "body_limit_bytes",
+    "cookie_secure",
+    "log_format",
+    "ws",
+    "calendar",
+    "chat",
+    "public",
+    "reports",
+    "shelter",
+    "telephony_secret",
+];
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Address the HTTP server listens on.
     pub bind: SocketAddr,
@@ -59,7 +84,7 @@ pub enum LogFormat {
 }
 
 #[derive(Debug, Clone, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct WsSettings {
     /// Largest accepted websocket message (client frames are small JSON objects).
     pub max_message_bytes: usize,
@@ -203,6 +228,9 @@ impl Default for ShelterSettings {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct PublicSettings {
+    /// The address people reach the service at, e.g. `https://paivystys.example.fi`
+    /// (`config check` requires https).
+    pub url: Option<String>,
     /// The on-call phone number shown first on every public page (next to 112).
     pub oncall_phone: String,
     /// Behind a reverse proxy, the header holding the client's address (e.g.
@@ -213,7 +241,8 @@ pub struct PublicSettings {
 impl Default for PublicSettings {
     fn default() -> Self {
         PublicSettings {
-            oncall_phone: "0800 000 000".to_owned(),
+            url: None,
+            oncall_phone: PLACEHOLDER_ONCALL_PHONE.to_owned(),
             client_ip_header: None,
         }
     }
@@ -284,15 +313,28 @@ impl Default for WsSettings {
 }
 
 impl Settings {
-    /// Loads the layered settings; a missing file is not an error (defaults apply).
+    /// Loads the layered settings from `file`, which must exist when given; without one,
+    /// from `paivystys.toml` in the working directory if there is one.
     pub fn load(file: Option<&Path>) -> Result<Settings> {
         let mut figment = Figment::new();
-        if let Some(path) = file {
-            figment = figment.merge(Toml::file(path));
+        match file {
+            Some(path) if !path.is_file() => {
+                return Err(AppError::Config(format!(
+                    "the settings file {} does not exist",
+                    path.display()
+                )));
+            }
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None if Path::new(DEFAULT_CONFIG_FILE).is_file() => {
+                figment = figment.merge(Toml::file_exact(DEFAULT_CONFIG_FILE));
+            }
+            None => {}
         }
-        let settings: Settings = figment
-            .merge(Env::prefixed("PAIVYSTYS_").split("__"))
-            .extract()?;
+        let env = Env::prefixed("PAIVYSTYS_").split("__").filter(|key| {
+            let top = key.as_str().split('.').next().unwrap_or_default();
+            TOP_LEVEL_KEYS.iter().any(|k| k.eq_ignore_ascii_case(top))
+        });
+        let settings: Settings = figment.merge(env).extract()?;
         settings.validate()?;
         Ok(settings)
     }

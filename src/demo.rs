@@ -84,6 +84,11 @@ const ACCOUNTS: [(&str, &str, Role, Option<&str>); 5] = [
     ("yllapito", "Ylläpitäjä (demo)", Role::Admin, None),
 ];
 
+/// The demo accounts' usernames (`config check` refuses a database where they are active).
+pub fn usernames() -> impl Iterator<Item = &'static str> {
+    ACCOUNTS.iter().map(|(username, ..)| *username)
+}
+
 pub struct DemoAccount {
     pub username: &'static str,
     pub role: Role,

@@ -10,6 +10,7 @@ pub mod backup;
 pub mod chats;
 pub mod cli;
 pub mod config;
+pub mod config_check;
 pub mod demo;
 pub mod domain;
 pub mod error;

@@ -31,6 +31,19 @@ pub struct RoleLabels {
     pub role: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct TeamLabels {
+    pub team: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PoolLabels {
+    /// `main` (PostgreSQL), or SQLite's `writer` and `reader`.
+    pub pool: String,
+    /// `idle` or `busy`.
+    pub state: String,
+}
+
 type DurationFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
 
 #[derive(Clone)]
@@ -54,6 +67,12 @@ pub struct Metrics {
     pub chats_opened: Counter,
     pub chat_messages: Counter,
     pub reports_received: Counter,
+    /// Handovers no one in the team has taken yet, by team (set at each scrape).
+    pub handovers_pending: Family<TeamLabels, Gauge>,
+    /// Of those, the ones past their due time.
+    pub handovers_overdue: Family<TeamLabels, Gauge>,
+    /// Database connections open, idle or busy (set at each scrape).
+    pub db_connections: Family<PoolLabels, Gauge>,
 }
 
 fn duration_histogram() -> Histogram {
@@ -77,6 +96,24 @@ impl Metrics {
         let chats_opened = Counter::default();
         let chat_messages = Counter::default();
         let reports_received = Counter::default();
+        let handovers_pending = Family::<TeamLabels, Gauge>::default();
+        let handovers_overdue = Family::<TeamLabels, Gauge>::default();
+        let db_connections = Family::<PoolLabels, Gauge>::default();
+        registry.register(
+            "handovers_pending",
+            "Handovers waiting for their team to take them, by team",
+            handovers_pending.clone(),
+        );
+        registry.register(
+            "handovers_overdue",
+            "Pending handovers past their due time, by team",
+            handovers_overdue.clone(),
+        );
+        registry.register(
+            "db_connections",
+            "Database pool connections by pool and state (idle or busy)",
+            db_connections.clone(),
+        );
         registry.register(
             "reports_received",
             "Online reports received from the public",
@@ -147,6 +184,9 @@ impl Metrics {
             chats_opened,
             chat_messages,
             reports_received,
+            handovers_pending,
+            handovers_overdue,
+            db_connections,
         }
     }
 

@@ -100,6 +100,22 @@ pub enum Updated<T> {
     Stale(Box<T>),
 }
 
+/// One database pool's connections, for `/metrics`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PoolUse {
+    pub pool: &'static str,
+    pub open: u32,
+    pub idle: usize,
+}
+
+/// Pending handovers of one team, and how many of them are past due.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct PendingHandovers {
+    pub team: String,
+    pub pending: i64,
+    pub overdue: i64,
+}
+
 /// Which handovers to list.
 #[derive(Debug, Clone, Default)]
 pub struct HandoverFilter {
@@ -122,6 +138,7 @@ pub trait Store: ChatStore + ReferralStore + ReportStore + Send + Sync + 'static
 
     /// Cheap round trip, for readiness checks.
     async fn ping(&self) -> Result<()>;
+    fn pool_use(&self) -> Vec<PoolUse>;
 
     // Teams and accounts.
     async fn upsert_team(&self, team: &Team) -> Result<()>;
@@ -187,6 +204,8 @@ pub trait Store: ChatStore + ReferralStore + ReportStore + Send + Sync + 'static
     async fn get_handover(&self, id: uuid::Uuid) -> Result<Option<Handover>>;
     /// Open ones first by due time, then the rest newest first.
     async fn list_handovers(&self, filter: &HandoverFilter) -> Result<Vec<Handover>>;
+    /// Per team: pending handovers and those of them due before `now`.
+    async fn pending_handovers(&self, now: DateTime<Utc>) -> Result<Vec<PendingHandovers>>;
 
     // Access log (append-only; the tables refuse UPDATE and DELETE).
     async fn record_access(&self, record: &AccessRecord) -> Result<()>;

@@ -46,6 +46,16 @@ impl PgStore {
     async fn scrub_freed(&self) -> Result<()> {
         Ok(())
     }
+
+    /// The server's own checks (the `streams` query of `ping`) tell whether it is there.
+    fn still_there(&self) -> Result<()> {
+        Ok(())
+    }
+
+    /// Connections in the pool, and how many of them are idle (for `/metrics`).
+    fn pools(&self) -> [(&'static str, u32, usize); 1] {
+        [("main", self.pool.size(), self.pool.num_idle())]
+    }
 }
 
 super::sql::impl_store!(PgStore, sqlx::Postgres, Backend::Postgres);

@@ -383,8 +383,19 @@ macro_rules! impl_store {
             }
 
             async fn ping(&self) -> $crate::error::Result<()> {
-                sqlx::query("SELECT 1").execute(self.reader()).await?;
+                self.still_there()?;
+                // A real table, not `SELECT 1`: a dropped schema is not ready either.
+                sqlx::query("SELECT name FROM streams LIMIT 1")
+                    .fetch_optional(self.reader())
+                    .await?;
                 Ok(())
+            }
+
+            fn pool_use(&self) -> Vec<$crate::store::PoolUse> {
+                self.pools()
+                    .into_iter()
+                    .map(|(pool, open, idle)| $crate::store::PoolUse { pool, open, idle })
+                    .collect()
             }
 
             async fn upsert_team(
@@ -826,6 +837,20 @@ macro_rules! impl_store {
                     )
                     .push_bind(filter.limit);
                 $crate::store::sql::decode_bodies(query.build_query_as().fetch_all(self.reader()).await?)
+            }
+
+            async fn pending_handovers(
+                &self,
+                now: chrono::DateTime<chrono::Utc>,
+            ) -> $crate::error::Result<Vec<$crate::store::PendingHandovers>> {
+                Ok(sqlx::query_as(
+                    "SELECT team_key AS team, COUNT(*) AS pending, \
+                     COUNT(CASE WHEN due_at < $1 THEN 1 END) AS overdue \
+                     FROM handovers WHERE state = 'pending' GROUP BY team_key ORDER BY team_key",
+                )
+                .bind(now)
+                .fetch_all(self.reader())
+                .await?)
             }
 
             async fn record_access(

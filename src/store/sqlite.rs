@@ -23,6 +23,9 @@ pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
     hub: Hub,
+    /// The database file: readiness fails when it is gone from under the open connections
+    /// (a lost volume), which the connections themselves would not notice.
+    file: std::path::PathBuf,
 }
 
 /// Connection options every SQLite file of the project uses (also the shelter register).
@@ -47,6 +50,7 @@ pub fn connect_options(url: &str) -> Result<SqliteConnectOptions> {
 impl SqliteStore {
     pub async fn open(url: &str, hub: Hub) -> Result<Self> {
         let options = connect_options(url)?;
+        let file = options.get_filename().to_path_buf();
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .connect_with(options.clone())
@@ -60,6 +64,7 @@ impl SqliteStore {
             writer,
             reader,
             hub,
+            file,
         })
     }
 
@@ -69,6 +74,25 @@ impl SqliteStore {
 
     fn reader(&self) -> &SqlitePool {
         &self.reader
+    }
+
+    fn still_there(&self) -> Result<()> {
+        if self.file.is_file() {
+            Ok(())
+        } else {
+            Err(AppError::Internal(format!(
+                "the database file {} is gone",
+                self.file.display()
+            )))
+        }
+    }
+
+    /// Connections in the two pools, and how many of them are idle (for `/metrics`).
+    fn pools(&self) -> [(&'static str, u32, usize); 2] {
+        [
+            ("writer", self.writer.size(), self.writer.num_idle()),
+            ("reader", self.reader.size(), self.reader.num_idle()),
+        ]
     }
 
     /// After a purge: copies the WAL into the file and empties it, so the old page images

@@ -35,6 +35,10 @@ async fn user_add_reads_the_password_from_stdin() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    assert!(
+        dir.path().join("paivystys-shelter.db").exists(),
+        "the shelter register beside it is migrated too"
+    );
 
     let add = |args: &[&str], stdin: &str| {
         let mut full = vec!["user", "add"];
@@ -196,4 +200,113 @@ async fn demo_seeding_is_idempotent_and_prints_working_passwords() {
                 .unwrap()
         );
     }
+}
+
+/// A settings file for production: https address, secure cookies, the real number, a
+/// strong telephony secret (given in the environment, as the docs say).
+const PRODUCTION_TOML: &str = "cookie_secure = true\n\
+    [public]\nurl = \"https://paivystys.example.fi\"\noncall_phone = \"029 123 4567\"\n";
+const STRONG_SECRET: &str = "kY3v9Qm2Lr8Tz1Wx6Pn4Hs7Jd0Fb5Ca2";
+
+fn config_check(dir: &std::path::Path, db: &str, secret: &str) -> (bool, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_paivystys"))
+        .args(["config", "check"])
+        .current_dir(dir)
+        .env("PAIVYSTYS_DATABASE_URL", db)
+        .env("PAIVYSTYS_TELEPHONY_SECRET", secret)
+        .env_remove("PAIVYSTYS_CONFIG")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn config_check_refuses_demo_accounts_plain_http_and_placeholders() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("p.db").display());
+    // Out of the box: every laptop default is named.
+    let (ok, _, stderr) = config_check(dir.path(), &db, "short");
+    assert!(!ok);
+    for problem in [
+        "public.url is not set",
+        "cookie_secure is off",
+        "placeholder 0800 000 000",
+        "telephony_secret is weak",
+    ] {
+        assert!(stderr.contains(problem), "{problem}: {stderr}");
+    }
+
+    // A production file passes, prints the effective settings, and never the secret.
+    std::fs::write(dir.path().join("paivystys.toml"), PRODUCTION_TOML).unwrap();
+    let (ok, stdout, stderr) = config_check(dir.path(), &db, STRONG_SECRET);
+    assert!(ok, "{stderr}");
+    assert!(stdout.contains("https://paivystys.example.fi"), "{stdout}");
+    assert!(stdout.contains("029 123 4567"));
+    assert!(!stdout.contains(STRONG_SECRET) && !stderr.contains(STRONG_SECRET));
+
+    // Plain http is refused.
+    std::fs::write(
+        dir.path().join("paivystys.toml"),
+        PRODUCTION_TOML.replace("https://", "http://"),
+    )
+    .unwrap();
+    let (ok, _, stderr) = config_check(dir.path(), &db, STRONG_SECRET);
+    assert!(!ok);
+    assert!(stderr.contains("is not https"), "{stderr}");
+
+    // Demo accounts in the database are refused.
+    std::fs::write(dir.path().join("paivystys.toml"), PRODUCTION_TOML).unwrap();
+    let store = paivystys::store::open(&db, paivystys::Wiring::new(16).hub)
+        .await
+        .unwrap();
+    paivystys::demo::seed(store.as_ref(), &paivystys::domain::clock::SystemClock)
+        .await
+        .unwrap();
+    let (ok, _, stderr) = config_check(dir.path(), &db, STRONG_SECRET);
+    assert!(!ok);
+    assert!(
+        stderr.contains("demo account \"paivystaja\" is active"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_missing_or_mistyped_settings_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = paivystys(
+        dir.path(),
+        &[
+            "--config",
+            "/nonexistent/paivystys.toml",
+            "calendar",
+            "holidays",
+            "2026",
+        ],
+        "",
+    );
+    assert!(!out.status.success(), "a named file must exist");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("does not exist"));
+
+    for (typo, key) in [
+        ("cookie_secur = true\n", "cookie_secur"),
+        ("[ws]\nheartbeat_sec = 5\n", "heartbeat_sec"),
+        ("[reports]\nper_hour = 5\n", "per_hour"),
+    ] {
+        std::fs::write(dir.path().join("paivystys.toml"), typo).unwrap();
+        let out = paivystys(dir.path(), &["calendar", "holidays", "2026"], "");
+        assert!(!out.status.success(), "{typo}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(key), "{typo}: {stderr}");
+    }
+}
+
+#[test]
+fn the_example_settings_file_is_valid() {
+    let example =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ops/paivystys.example.toml");
+    paivystys::config::Settings::load(Some(&example)).expect("ops/paivystys.example.toml loads");
 }

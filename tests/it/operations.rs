@@ -9,7 +9,146 @@ use serde_json::Value;
 use crate::helpers::{Backend, TestApp};
 use crate::on_both_backends;
 
-on_both_backends!(metrics_count_requests_sockets_and_events);
+on_both_backends!(
+    metrics_count_requests_sockets_and_events,
+    metrics_show_handovers_pending_and_overdue_and_the_pools,
+    readiness_fails_when_the_database_is_gone,
+);
+
+/// What a county's Grafana board plots: pending and overdue handovers per team, the chat
+/// queue, reports received, and how busy the database pools are.
+async fn metrics_show_handovers_pending_and_overdue_and_the_pools(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    let worker = app.user("olli", Role::Oncall, None).await;
+    let (status, entry) = worker
+        .send_json(
+            reqwest::Method::POST,
+            "/api/v1/entries",
+            serde_json::json!({"channel": "phone_in", "category": "child_welfare",
+                "urgency": "normal", "summary": "Huoli lapsesta",
+                "subject": {"anonymous": true, "alias": "Soittaja"}}),
+        )
+        .await;
+    assert_eq!(status, 201);
+    for note in ["Ensimmäinen", "Toinen"] {
+        let (status, _) = worker
+            .send_json(
+                reqwest::Method::POST,
+                &format!(
+                    "/api/v1/entries/{}/handovers",
+                    entry["id"].as_str().unwrap()
+                ),
+                serde_json::json!({"team": "child_welfare", "note": note}),
+            )
+            .await;
+        assert_eq!(status, 201);
+    }
+    let scrape = || async {
+        reqwest::get(app.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let text = scrape().await;
+    assert!(
+        text.contains("paivystys_handovers_pending{team=\"child_welfare\"} 2"),
+        "{text}"
+    );
+    assert!(text.contains("paivystys_handovers_overdue{team=\"child_welfare\"} 0"));
+    // A week later nobody has taken them: both are overdue.
+    app.clock.advance(chrono::Duration::days(7));
+    let text = scrape().await;
+    assert!(
+        text.contains("paivystys_handovers_overdue{team=\"child_welfare\"} 2"),
+        "{text}"
+    );
+    let pool = match backend {
+        Backend::Sqlite => "writer",
+        Backend::Postgres => "main",
+    };
+    assert!(
+        text.contains(&format!(
+            "paivystys_db_connections{{pool=\"{pool}\",state=\"idle\"}}"
+        )),
+        "{text}"
+    );
+    for family in [
+        "paivystys_chat_queue_length",
+        "paivystys_reports_received_total",
+    ] {
+        assert!(text.contains(family), "{family} missing");
+    }
+}
+
+/// A load balancer takes an instance out of rotation on 503: when the SQLite file is gone
+/// from under the server, or the PostgreSQL schema is.
+async fn readiness_fails_when_the_database_is_gone(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
+    assert_eq!(
+        reqwest::get(app.url("/readyz")).await.unwrap().status(),
+        200
+    );
+    match backend {
+        Backend::Sqlite => {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", app.db.location));
+            }
+        }
+        Backend::Postgres => {
+            app.db
+                .execute_raw(&format!("DROP SCHEMA {} CASCADE", app.db.location))
+                .await
+                .unwrap();
+        }
+    }
+    let response = reqwest::get(app.url("/readyz")).await.unwrap();
+    assert_eq!(response.status(), 503);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unavailable");
+    assert_eq!(
+        reqwest::get(app.url("/healthz")).await.unwrap().status(),
+        200,
+        "alive, only not ready"
+    );
+}
+
+/// With `sslmode=require` the store's connections to PostgreSQL are encrypted.
+#[tokio::test]
+async fn postgres_connections_use_tls_when_the_url_asks() {
+    use sqlx::Connection;
+    let Some(db) = crate::helpers::TestDb::new(Backend::Postgres).await else {
+        return;
+    };
+    let app_name = format!("paivystys-tls-{}", std::process::id());
+    let mut url = url::Url::parse(&crate::helpers::postgres_url()).unwrap();
+    url.query_pairs_mut()
+        .append_pair("sslmode", "require")
+        .append_pair("application_name", &app_name)
+        .append_pair("options", &format!("-c search_path={}", db.location));
+    let store = paivystys::store::open(url.as_str(), paivystys::Wiring::new(16).hub)
+        .await
+        .expect("opens over TLS");
+    store.ping().await.unwrap();
+    let mut admin = sqlx::PgConnection::connect(&crate::helpers::postgres_url())
+        .await
+        .unwrap();
+    let encrypted: Vec<bool> = sqlx::query_scalar(
+        "SELECT s.ssl FROM pg_stat_ssl s JOIN pg_stat_activity a USING (pid) \
+         WHERE a.application_name = $1",
+    )
+    .bind(&app_name)
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert!(!encrypted.is_empty(), "the store's connections are listed");
+    assert!(encrypted.iter().all(|ssl| *ssl), "{encrypted:?}");
+}
 
 async fn metrics_count_requests_sockets_and_events(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
