@@ -136,7 +136,8 @@ mod tests {
 
     #[test]
     fn each_unsafe_setting_is_named() {
-        let cases: [(&str, fn(&mut Settings)); 6] = [
+        type Spoil = fn(&mut Settings);
+        let cases: [(&str, Spoil); 6] = [
             ("public.url is not set", |s| s.public.url = None),
             ("is not https", |s| {
                 s.public.url = Some("http://paivystys.example.fi".into())
