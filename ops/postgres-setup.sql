@@ -37,8 +37,9 @@
 -- pg_hba.conf must let the two roles in (this script cannot), e.g.
 --   host  paivystys  paivystys          127.0.0.1/32  scram-sha-256
 --   host  paivystys  paivystys_shelter  127.0.0.1/32  scram-sha-256
--- The server's PostgreSQL driver is built without TLS: keep the database on the same host or
--- on a private network segment, and do not set sslmode=require (the connection would fail).
+-- For a database on another host, use TLS: add ?sslmode=verify-full to the URLs (and
+-- sslrootcert=/path/ca.pem for a private CA; see docs/OPERATIONS.md). `paivystys config check`
+-- refuses a remote database without it.
 
 \set ON_ERROR_STOP on
 \set QUIET on

@@ -69,6 +69,43 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// The phone system's side.
+    Telephony {
+        #[command(subcommand)]
+        command: TelephonyCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TelephonyCommand {
+    /// Plays one call against a running server (signed with `telephony_secret`), to try
+    /// the desk without a phone system: ringing, answered, ended.
+    Simulate {
+        /// The server's base URL.
+        #[arg(long, default_value = "http://127.0.0.1:8080")]
+        url: String,
+        /// The calling number (the client's, for an incoming call).
+        #[arg(long, default_value = "040 123 4567")]
+        from: String,
+        /// The called number (the desk's line, for an incoming call).
+        #[arg(long, default_value = "0800 100 200")]
+        to: String,
+        /// The extension that answers (mapped to a worker by `telephony.extensions`).
+        #[arg(long)]
+        extension: Option<String>,
+        /// A call the worker places (`phone_out`) instead of an incoming one.
+        #[arg(long)]
+        outgoing: bool,
+        /// Seconds it rings before the answer.
+        #[arg(long, default_value_t = 2)]
+        ring_secs: u64,
+        /// Seconds of talk.
+        #[arg(long, default_value_t = 5)]
+        talk_secs: u64,
+        /// Nobody answers: the caller hangs up after ringing.
+        #[arg(long)]
+        unanswered: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -233,6 +270,40 @@ pub async fn run(cli: Cli, mut settings: Settings) -> Result<()> {
         Command::Config {
             command: ConfigCommand::Check,
         } => config_check(&settings).await,
+        Command::Telephony {
+            command:
+                TelephonyCommand::Simulate {
+                    url,
+                    from,
+                    to,
+                    extension,
+                    outgoing,
+                    ring_secs,
+                    talk_secs,
+                    unanswered,
+                },
+        } => {
+            let secret = settings.telephony_secret.as_ref().ok_or_else(|| {
+                AppError::Config("set telephony_secret (PAIVYSTYS_TELEPHONY_SECRET) first".into())
+            })?;
+            let plan = crate::telephony::Simulation {
+                url,
+                from,
+                to,
+                extension,
+                direction: if outgoing {
+                    crate::domain::call::Direction::Out
+                } else {
+                    crate::domain::call::Direction::In
+                },
+                ring_secs,
+                talk_secs: (!unanswered).then_some(talk_secs),
+            };
+            for line in crate::telephony::simulate(secret, &plan).await? {
+                println!("{line}");
+            }
+            Ok(())
+        }
     }
 }
 

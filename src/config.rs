@@ -28,7 +28,7 @@ pub const PLACEHOLDER_ONCALL_PHONE: &str = "0800 000 000";
 /// else (e.g. `PAIVYSTYS_CONFIG`, or a test harness's own) are not settings and are left
 /// alone; a settings *file* with an unknown key is refused, so a typo cannot silently fall
 /// back to a default.
-const TOP_LEVEL_KEYS: [&str; 14] = [
+const TOP_LEVEL_KEYS: [&str; 15] = [
     "bind",
     "database_url",
     "shelter_database_url",
@@ -43,6 +43,7 @@ const TOP_LEVEL_KEYS: [&str; 14] = [
     "reports",
     "shelter",
     "telephony_secret",
+    "telephony",
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -74,6 +75,37 @@ pub struct Settings {
     pub shelter_only: bool,
     /// Shared secret of the telephony webhook.
     pub telephony_secret: Option<SecretString>,
+    pub telephony: TelephonySettings,
+}
+
+/// The phone system's webhook: who sits at which extension, what each line is called,
+/// and how strict the replay guard is.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelephonySettings {
+    /// Extension → username of the worker at that phone, e.g. `[telephony.extensions]
+    /// 201 = "paivystaja"`: an answered call's entry is claimed for them. Unmapped: the
+    /// worker claims it with one click.
+    pub extensions: HashMap<String, String>,
+    /// The desk's own numbers → the name the consoles show, e.g. `"0800 100 200" =
+    /// "child_welfare"` ("incoming on the child welfare line").
+    pub lines: HashMap<String, String>,
+    /// How far an event's `at` may be from this server's clock; older ones are refused as
+    /// replays.
+    pub max_skew_secs: u64,
+    /// How far back a repeat caller is recognised.
+    pub repeat_days: u32,
+}
+
+impl Default for TelephonySettings {
+    fn default() -> Self {
+        TelephonySettings {
+            extensions: HashMap::new(),
+            lines: HashMap::new(),
+            max_skew_secs: 300,
+            repeat_days: 30,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -294,6 +326,7 @@ impl Default for Settings {
             shelter: ShelterSettings::default(),
             shelter_only: false,
             telephony_secret: None,
+            telephony: TelephonySettings::default(),
         }
     }
 }
@@ -396,6 +429,15 @@ impl Settings {
         if shelter.remote_url.is_some() && shelter.link_secret.is_none() {
             return Err(AppError::Config(
                 "shelter.remote_url needs shelter.link_secret, shared with the shelter".into(),
+            ));
+        }
+        for kind in self.reports.teams.keys() {
+            crate::domain::report::ReportKind::parse_field(kind, "reports.teams")
+                .map_err(|e| AppError::Config(e.to_string()))?;
+        }
+        if self.telephony.max_skew_secs == 0 || self.telephony.repeat_days == 0 {
+            return Err(AppError::Config(
+                "telephony.max_skew_secs and telephony.repeat_days must be positive".into(),
             ));
         }
         if self.public.oncall_phone.trim().is_empty() {

@@ -34,10 +34,16 @@ pub enum AppError {
     TokenExpired,
     #[error("missing or invalid X-CSRF-Token header")]
     Csrf,
+    /// A webhook whose signature is missing, wrong, or over a stale timestamp.
+    #[error("{0}")]
+    SignatureRejected(String),
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
+    /// It existed, but is deliberately no longer kept.
+    #[error("{0}")]
+    Gone(String),
     #[error("{0}")]
     Conflict(String),
     /// An edit based on an older version (`If-Match`); the client reloads and merges.
@@ -82,9 +88,11 @@ impl AppError {
             AppError::Unauthorized
             | AppError::SessionExpired
             | AppError::InvalidCredentials
-            | AppError::TokenExpired => StatusCode::UNAUTHORIZED,
+            | AppError::TokenExpired
+            | AppError::SignatureRejected(_) => StatusCode::UNAUTHORIZED,
             AppError::Csrf | AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
+            AppError::Gone(_) => StatusCode::GONE,
             AppError::Conflict(_) | AppError::VersionConflict { .. } => StatusCode::CONFLICT,
             AppError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
             AppError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -108,8 +116,10 @@ impl AppError {
             AppError::InvalidCredentials => "invalid_credentials",
             AppError::TokenExpired => "token_expired",
             AppError::Csrf => "csrf_failed",
+            AppError::SignatureRejected(_) => "signature_rejected",
             AppError::Forbidden(_) => "forbidden",
             AppError::NotFound(_) => "not_found",
+            AppError::Gone(_) => "gone",
             AppError::Conflict(_) => "conflict",
             AppError::VersionConflict { .. } => "version_conflict",
             AppError::PreconditionRequired(_) => "precondition_required",

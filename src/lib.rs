@@ -23,6 +23,7 @@ pub mod presence;
 pub mod reports;
 pub mod shelter;
 pub mod store;
+pub mod telephony;
 
 use std::future::Future;
 use std::ops::Deref;
@@ -58,6 +59,8 @@ pub struct App {
     pub limits: limits::Limits,
     /// Typing notices in chats: in memory only, never stored.
     pub typing: events::typing::Typing,
+    /// Callers' numbers while their calls last: in memory only, never stored.
+    pub numbers: telephony::Numbers,
     /// Cancelled when the server begins to shut down; long-lived tasks watch it.
     pub shutdown: CancellationToken,
 }
@@ -117,6 +120,7 @@ impl Wiring {
             lexicon,
             limits,
             typing: events::typing::Typing::default(),
+            numbers: telephony::Numbers::default(),
             settings,
             store,
             hub: self.hub,

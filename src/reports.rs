@@ -53,7 +53,7 @@ pub async fn submit(state: &AppState, request: NewReport, source: u64) -> Result
         calendar: &state.calendar,
         hours: &hours,
     };
-    let author = state.store.web_form_account().await?;
+    let author = state.store.system_account("web-form").await?;
     let language = valid.language.unwrap_or(Language::Fi);
     let secret = report::new_secret();
     let client_hash = valid.client_id.map(|id| token_hash(&id.to_string()));

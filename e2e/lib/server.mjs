@@ -18,6 +18,11 @@ export async function startServer() {
   // Likewise for the report forms and their add-information attempts.
   env.PAIVYSTYS_REPORTS__PER_HOUR_PER_SOURCE = env.PAIVYSTYS_REPORTS__PER_HOUR_PER_SOURCE ?? '1000';
   env.PAIVYSTYS_REPORTS__ADDITIONS_PER_HOUR_PER_SOURCE = env.PAIVYSTYS_REPORTS__ADDITIONS_PER_HOUR_PER_SOURCE ?? '1000';
+  // The phone system's webhook: a secret the telephony tests sign with, extension 201 at the
+  // demo on-call worker's desk, and the child welfare line's number.
+  env.PAIVYSTYS_TELEPHONY_SECRET = env.PAIVYSTYS_TELEPHONY_SECRET ?? 'e2e-telephony-secret-0123456789abcdef';
+  env.PAIVYSTYS_TELEPHONY__EXTENSIONS__201 = env.PAIVYSTYS_TELEPHONY__EXTENSIONS__201 ?? 'paivystaja';
+  env.PAIVYSTYS_TELEPHONY__LINES__0800100200 = env.PAIVYSTYS_TELEPHONY__LINES__0800100200 ?? 'child_welfare';
   const child = spawn(BIN, ['serve', '--demo', '--bind', '127.0.0.1:0'], { cwd: dir, env });
   let stderr = '';
   child.stderr.on('data', (chunk) => { stderr += chunk; });

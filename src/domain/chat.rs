@@ -394,6 +394,7 @@ impl Chat {
             created_by: Person::from(by),
             claimed_by: Some(Person::from(by)),
             chat: Some(self.id),
+            call: None,
         }
     }
 }

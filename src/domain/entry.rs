@@ -257,6 +257,16 @@ impl From<&User> for Person {
     }
 }
 
+/// The phone call an entry records (channels `phone_in`, `phone_out`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct CallLink {
+    pub id: Uuid,
+    /// When the call was answered.
+    pub started_at: Option<DateTime<Utc>>,
+    /// Filled in when the call ends.
+    pub duration_secs: Option<i64>,
+}
+
 /// The full entry, as stored and as `GET /api/v1/entries/{id}` returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Entry {
@@ -285,6 +295,9 @@ pub struct Entry {
     /// The client chat this entry records (channel `chat`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chat: Option<Uuid>,
+    /// The phone call this entry records, made by the phone system's events.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub call: Option<CallLink>,
 }
 
 /// What the board shows of an entry and what desk events carry.
@@ -307,6 +320,8 @@ pub struct EntrySummary {
     /// The client chat this entry records; the console opens its transcript from here.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub chat: Option<Uuid>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call: Option<CallLink>,
 }
 
 impl Entry {
@@ -327,6 +342,7 @@ impl Entry {
             created_by: self.created_by.clone(),
             claimed_by: self.claimed_by.clone(),
             chat: self.chat,
+            call: self.call.clone(),
         }
     }
 
@@ -532,6 +548,7 @@ impl NewEntry {
             created_by: Person::from(author),
             claimed_by: None,
             chat: None,
+            call: None,
         };
         validate(&entry, now)?;
         Ok(entry)

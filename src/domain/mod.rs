@@ -31,6 +31,7 @@ macro_rules! key_enum {
 
 pub mod account;
 pub mod calendar;
+pub mod call;
 pub mod chat;
 pub mod clock;
 pub mod entry;

@@ -420,6 +420,7 @@ pub fn receive(
         created_by: author.clone(),
         claimed_by: None,
         chat: None,
+        call: None,
     };
     let basis = legal_basis(valid.kind, &valid.subject, today);
     let deadlines = handover::deadlines(

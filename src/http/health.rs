@@ -89,11 +89,20 @@ async fn refresh_gauges(state: &AppState) {
     if state.settings.shelter_only {
         return;
     }
-    match state.store.pending_handovers(state.clock.now()).await {
-        Ok(teams) => {
-            // Teams whose last pending handover was taken drop back to zero.
-            metrics.handovers_pending.clear();
-            metrics.handovers_overdue.clear();
+    let counts = async {
+        let teams = state.store.list_teams().await?;
+        let pending = state.store.pending_handovers(state.clock.now()).await?;
+        Ok::<_, AppError>((teams, pending))
+    };
+    match counts.await {
+        Ok((all_teams, teams)) => {
+            // Every team has a value, so a team whose last pending handover was taken
+            // shows 0 rather than vanishing from the graph.
+            for team in all_teams {
+                let team = TeamLabels { team: team.key };
+                metrics.handovers_pending.get_or_create(&team).set(0);
+                metrics.handovers_overdue.get_or_create(&team).set(0);
+            }
             for t in teams {
                 let team = TeamLabels { team: t.team };
                 metrics

@@ -14,6 +14,7 @@ mod shelter;
 
 pub use shelter::referral_event;
 pub(crate) mod streams;
+mod telephony;
 mod ws;
 
 use std::sync::Arc;
@@ -55,6 +56,8 @@ use crate::metrics::{RequestLabels, RouteLabels};
         (name = "reports", description = "Online reports from the public (no login): contact, \
             concern, child welfare and older-person reports, routed to a team by the next \
             working day"),
+        (name = "telephony", description = "Calls from the phone system (a signed webhook) \
+            and the desk's view of them; the caller's number is never stored"),
         (name = "shelter", description = "The shelter: free places and referral codes for the \
             desk; the register itself for shelter staff only"),
         (name = "events", description = "Event streams: HTTP paging and the websocket"),
@@ -105,6 +108,7 @@ pub fn router(state: AppState) -> Router {
             .merge(public_chat::router())
             .merge(reports::public_router())
             .merge(reports::staff_router())
+            .merge(telephony::router())
             .merge(shelter::desk_router());
         match state.shelter {
             Some(_) => desk.merge(shelter::register_router()),

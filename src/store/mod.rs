@@ -5,6 +5,7 @@
 //! differ. Every write that changes state appends its events in the same transaction and
 //! hands them to the hub after the commit, so a websocket never carries uncommitted state.
 
+mod calls;
 mod chats;
 pub mod postgres;
 mod referrals;
@@ -24,6 +25,7 @@ use crate::domain::entry::{Change, Entry, EntryFilter, Person, Revision};
 use crate::domain::handover::Handover;
 use crate::error::{AppError, Result};
 use crate::events::{Event, Hub, NewEvent};
+pub use calls::CallStore;
 pub use chats::{ChatFilter, ChatStore, MessageWrite};
 pub use referrals::ReferralStore;
 pub use reports::{AdditionWrite, ReportStore, ReportWrite};
@@ -133,7 +135,9 @@ pub struct HandoverFilter {
 }
 
 #[async_trait]
-pub trait Store: ChatStore + ReferralStore + ReportStore + Send + Sync + 'static {
+pub trait Store:
+    ChatStore + CallStore + ReferralStore + ReportStore + Send + Sync + 'static
+{
     fn backend(&self) -> Backend;
 
     /// Cheap round trip, for readiness checks.
@@ -150,6 +154,9 @@ pub trait Store: ChatStore + ReferralStore + ReportStore + Send + Sync + 'static
     async fn set_password(&self, username: &str, password_hash: &str) -> Result<bool>;
     /// The active leads of a team.
     async fn team_leads(&self, team: &str) -> Result<Vec<User>>;
+    /// A system account (`web-form`, `phone-system`): the author of what arrives from
+    /// outside without a person logged in.
+    async fn system_account(&self, username: &str) -> Result<Person>;
     /// The active user and their password hash, for login.
     async fn find_credentials(&self, username: &str) -> Result<Option<(User, String)>>;
 

@@ -60,5 +60,6 @@ impl PgStore {
 
 super::sql::impl_store!(PgStore, sqlx::Postgres, Backend::Postgres);
 super::chats::impl_chat_store!(PgStore, sqlx::Postgres);
+super::calls::impl_call_store!(PgStore, sqlx::Postgres);
 super::referrals::impl_referral_store!(PgStore, sqlx::Postgres);
 super::reports::impl_report_store!(PgStore, sqlx::Postgres);

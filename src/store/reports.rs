@@ -4,7 +4,6 @@
 use async_trait::async_trait;
 use uuid::Uuid;
 
-use crate::domain::entry::Person;
 use crate::domain::report::{Addition, Received, Report};
 use crate::error::Result;
 use crate::events::NewEvent;
@@ -33,8 +32,6 @@ pub enum ReportWrite {
 
 #[async_trait]
 pub trait ReportStore: Send + Sync {
-    /// The system account that stands for the public web form.
-    async fn web_form_account(&self) -> Result<Person>;
     /// Stores the report with its entry, handover and events in one transaction, unless
     /// `client_hash` names an earlier report, whose secret hash is then replaced.
     async fn insert_report(
@@ -74,17 +71,6 @@ macro_rules! impl_report_store {
     ($store:ty, $db:ty) => {
         #[async_trait::async_trait]
         impl $crate::store::ReportStore for $store {
-            async fn web_form_account(
-                &self,
-            ) -> $crate::error::Result<$crate::domain::entry::Person> {
-                let (id, name): (i64, String) = sqlx::query_as(
-                    "SELECT id, display_name FROM users WHERE username = 'web-form'",
-                )
-                .fetch_one(self.reader())
-                .await?;
-                Ok($crate::domain::entry::Person { id, name })
-            }
-
             async fn insert_report(
                 &self,
                 received: &$crate::domain::report::Received,

@@ -483,6 +483,19 @@ macro_rules! impl_store {
                 Ok(done.rows_affected() == 1)
             }
 
+            async fn system_account(
+                &self,
+                username: &str,
+            ) -> $crate::error::Result<$crate::domain::entry::Person> {
+                let (id, name): (i64, String) = sqlx::query_as(
+                    "SELECT id, display_name FROM users WHERE username = $1 AND NOT active",
+                )
+                .bind(username)
+                .fetch_one(self.reader())
+                .await?;
+                Ok($crate::domain::entry::Person { id, name })
+            }
+
             async fn find_credentials(
                 &self,
                 username: &str,

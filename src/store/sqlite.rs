@@ -108,5 +108,6 @@ impl SqliteStore {
 
 super::sql::impl_store!(SqliteStore, sqlx::Sqlite, Backend::Sqlite);
 super::chats::impl_chat_store!(SqliteStore, sqlx::Sqlite);
+super::calls::impl_call_store!(SqliteStore, sqlx::Sqlite);
 super::referrals::impl_referral_store!(SqliteStore, sqlx::Sqlite);
 super::reports::impl_report_store!(SqliteStore, sqlx::Sqlite);

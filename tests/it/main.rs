@@ -15,6 +15,7 @@ mod sessions;
 mod shelter;
 mod store_conformance;
 mod streams;
+mod telephony;
 
 /// Says once, visibly, whether the PostgreSQL half of the suite ran or was skipped.
 #[tokio::test]
