@@ -15,7 +15,7 @@ mod shelter;
 pub use shelter::referral_event;
 pub(crate) mod streams;
 mod telephony;
-mod ws;
+pub mod ws;
 
 use std::sync::Arc;
 use std::time::Instant;

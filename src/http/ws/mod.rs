@@ -9,7 +9,7 @@
 //! follower that finds the queue full waits; meanwhile its hub receiver may lag, and it then
 //! catches up from the table. So a slow client slows only itself and never loses an event.
 
-mod protocol;
+pub mod protocol;
 
 use std::collections::HashMap;
 use std::time::Duration;
