@@ -22,6 +22,8 @@ pub enum StreamName {
     Chat(Uuid),
     /// The shelter's board (never mixed with the desk).
     Shelter,
+    /// What supervisors must look at: reads of client data outside one's own work.
+    Supervision,
 }
 
 impl fmt::Display for StreamName {
@@ -31,6 +33,7 @@ impl fmt::Display for StreamName {
             StreamName::Team(key) => write!(f, "team:{key}"),
             StreamName::Chat(id) => write!(f, "chat:{id}"),
             StreamName::Shelter => f.write_str("shelter"),
+            StreamName::Supervision => f.write_str("supervision"),
         }
     }
 }
@@ -42,7 +45,7 @@ impl FromStr for StreamName {
         let invalid = || {
             AppError::validation(
                 "stream",
-                "unknown stream; expected desk, team:<key>, chat:<id> or shelter",
+                "unknown stream; expected desk, team:<key>, chat:<id>, shelter or supervision",
             )
         };
         if s.len() > 128 {
@@ -51,6 +54,7 @@ impl FromStr for StreamName {
         match s.split_once(':') {
             None if s == "desk" => Ok(StreamName::Desk),
             None if s == "shelter" => Ok(StreamName::Shelter),
+            None if s == "supervision" => Ok(StreamName::Supervision),
             Some(("team", key)) => {
                 validate_team_key(key).map_err(|_| invalid())?;
                 Ok(StreamName::Team(key.to_owned()))
@@ -89,6 +93,7 @@ impl StreamName {
                 _ => false,
             },
             StreamName::Shelter => user.role == Role::Shelter,
+            StreamName::Supervision => matches!(user.role, Role::Supervisor | Role::Admin),
         }
     }
 }
@@ -159,6 +164,12 @@ mod tests {
 
         assert!(chat.readable_by(&oncall));
         assert!(!chat.readable_by(&team));
+
+        assert!(StreamName::Supervision.readable_by(&sup));
+        assert!(StreamName::Supervision.readable_by(&admin));
+        for u in [&oncall, &team, &shelter] {
+            assert!(!StreamName::Supervision.readable_by(u), "{:?}", u.role);
+        }
 
         assert!(StreamName::Shelter.readable_by(&shelter));
         for u in [&oncall, &sup, &team, &admin] {

@@ -309,10 +309,14 @@ pub fn optional_json<T: Default + serde::de::DeserializeOwned>(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(body).map_err(|e| match e.classify() {
-        serde_json::error::Category::Data => AppError::validation("body", e.to_string()),
-        _ => AppError::BadRequest(format!("invalid JSON: {e}")),
-    })
+    // The document calls these bodies optional, and a JSON `null` is how some clients say
+    // "none".
+    serde_json::from_slice::<Option<T>>(body)
+        .map(Option::unwrap_or_default)
+        .map_err(|e| match e.classify() {
+            serde_json::error::Category::Data => AppError::validation("body", e.to_string()),
+            _ => AppError::BadRequest(format!("invalid JSON: {e}")),
+        })
 }
 
 /// `ETag: "<version>"`: the version a client sends back in `If-Match` to edit.

@@ -210,7 +210,8 @@ pub struct Digest {
 #[utoipa::path(get, path = "/api/v1/teams/{key}/digest", tag = "handovers",
     params(("key" = String, Path), DigestQuery),
     responses(
-        (status = 200, description = "The digest", body = Digest),
+        (status = 200, description = "The digest (JSON, or CSV with format=csv)",
+            content((Digest = "application/json"), (String = "text/csv"))),
         (status = 403, description = "Another team's digest", body = ErrorBody),
     ))]
 async fn team_digest(

@@ -115,7 +115,8 @@ pub fn router(state: AppState) -> Router {
             None => desk,
         }
     };
-    let (api, openapi) = features.split_for_parts();
+    let (api, mut openapi) = features.split_for_parts();
+    document_error_envelope(&mut openapi);
     let openapi = Arc::new(openapi);
     let body_limit = state.settings.body_limit_bytes;
 
@@ -151,6 +152,42 @@ pub fn router(state: AppState) -> Router {
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
         .layer(middleware::map_response(json_error_envelope))
         .with_state(state)
+}
+
+/// Every operation may also answer with an error not listed for it (a malformed path or
+/// query 400, no JSON content type 415, a body over the limit 413, no session 401, a
+/// database failure 500, …), always in the one envelope: the `default` response says so.
+fn document_error_envelope(openapi: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let envelope = ResponseBuilder::new()
+        .description(
+            "Any other outcome: an error in the one envelope {\"error\":{\"code\",\"message\"}}",
+        )
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build();
+    for item in openapi.paths.paths.values_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            operation
+                .responses
+                .responses
+                .entry("default".to_owned())
+                .or_insert_with(|| envelope.clone().into());
+        }
+    }
 }
 
 /// Counts and times every request by its route template.

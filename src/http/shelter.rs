@@ -361,14 +361,20 @@ async fn record_turned_away(
 pub struct YearQuery {
     /// Default the current year (Helsinki).
     pub year: Option<i32>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct StatisticsQuery {
+    /// Default the current year (Helsinki).
+    pub year: Option<i32>,
     /// `json` (default) or `csv`.
     pub format: Option<String>,
 }
 
-fn year_of(state: &AppState, query: &YearQuery) -> i32 {
-    query
-        .year
-        .unwrap_or_else(|| state.clock.now().with_timezone(&Helsinki).year())
+fn year_of(state: &AppState, year: Option<i32>) -> i32 {
+    year.unwrap_or_else(|| state.clock.now().with_timezone(&Helsinki).year())
 }
 
 /// The year's records of people turned away.
@@ -380,22 +386,25 @@ async fn list_turned_away(
     ApiQuery(query): ApiQuery<YearQuery>,
 ) -> Result<Json<Vec<TurnedAway>>> {
     Ok(Json(
-        local(&state)?.turned_away(year_of(&state, &query)).await?,
+        local(&state)?
+            .turned_away(year_of(&state, query.year))
+            .await?,
     ))
 }
 
 /// THL's yearly statistics: aggregates only (JSON, or `format=csv`).
-#[utoipa::path(get, path = "/api/v1/shelter/statistics", tag = "shelter", params(YearQuery),
+#[utoipa::path(get, path = "/api/v1/shelter/statistics", tag = "shelter", params(StatisticsQuery),
     responses(
-        (status = 200, description = "The year's aggregates", body = Statistics),
+        (status = 200, description = "The year's aggregates (JSON, or CSV with format=csv)",
+            content((Statistics = "application/json"), (String = "text/csv"))),
         (status = 422, description = "Bad year or format", body = ErrorBody),
     ))]
 async fn shelter_statistics(
     State(state): State<AppState>,
     _staff: ShelterStaff,
-    ApiQuery(query): ApiQuery<YearQuery>,
+    ApiQuery(query): ApiQuery<StatisticsQuery>,
 ) -> Result<Response> {
-    let year = year_of(&state, &query);
+    let year = year_of(&state, query.year);
     let stats = local(&state)?.statistics(year, state.clock.now()).await?;
     match query.format.as_deref() {
         None | Some("") | Some("json") => Ok(Json(stats).into_response()),
