@@ -69,11 +69,22 @@ pub enum Command {
         #[command(subcommand)]
         command: ConfigCommand,
     },
+    /// The access log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// The phone system's side.
     Telephony {
         #[command(subcommand)]
         command: TelephonyCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recompute the access log's hash chain and report the first broken link (exit 1).
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -270,6 +281,9 @@ pub async fn run(cli: Cli, mut settings: Settings) -> Result<()> {
         Command::Config {
             command: ConfigCommand::Check,
         } => config_check(&settings).await,
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => audit_verify(&settings).await,
         Command::Telephony {
             command:
                 TelephonyCommand::Simulate {
@@ -299,11 +313,45 @@ pub async fn run(cli: Cli, mut settings: Settings) -> Result<()> {
                 ring_secs,
                 talk_secs: (!unanswered).then_some(talk_secs),
             };
-            for line in crate::telephony::simulate(secret, &plan).await? {
-                println!("{line}");
-            }
+            crate::telephony::simulate(secret, &plan).await
+        }
+    }
+}
+
+/// Rows read per page while verifying: the log can be long, memory stays flat.
+const AUDIT_PAGE: i64 = 5_000;
+
+async fn audit_verify(settings: &Settings) -> Result<()> {
+    use crate::domain::audit::{Verdict, Verifier};
+    let store = store::open(&settings.database_url, Hub::new(1, Default::default())).await?;
+    let mut verifier = Verifier::default();
+    let mut after = 0;
+    let verdict = loop {
+        let page = store.access_chain_page(after, AUDIT_PAGE).await?;
+        if let Some(broken) = verifier.check(&page) {
+            break broken;
+        }
+        match page.last() {
+            Some(last) => after = last.id,
+            None => break verifier.finish(),
+        }
+    };
+    match verdict {
+        Verdict::Intact { chained, unchained } => {
+            println!(
+                "access log intact: {chained} chained rows verified{}",
+                if unchained > 0 {
+                    format!(", {unchained} earlier rows from before the chain")
+                } else {
+                    String::new()
+                }
+            );
             Ok(())
         }
+        Verdict::Broken { id, at, why } => Err(AppError::Internal(format!(
+            "access log broken at row {id} ({}): {why}",
+            at.with_timezone(&Helsinki).to_rfc3339()
+        ))),
     }
 }
 

@@ -187,7 +187,15 @@ async fn entry_for(state: &AppState, next: &mut Call, now: DateTime<Utc>) -> Res
         return Ok(None);
     }
     let author = state.store.system_account("phone-system").await?;
-    let made = call::entry(next, &author, now);
+    // A line named after a team reads as the team's name in both official languages.
+    let line_name = match &next.line {
+        Some(line) => Some(match state.store.get_team(line).await? {
+            Some(team) => format!("{} / {}", team.name_fi, team.name_sv),
+            None => line.clone(),
+        }),
+        None => None,
+    };
+    let made = call::entry(next, line_name.as_deref(), &author, now);
     next.entry_id = Some(made.id);
     Ok(Some(made))
 }
@@ -308,8 +316,8 @@ pub struct Simulation {
 }
 
 /// Posts the call's events, signed as the phone system would, pausing between them as a
-/// real call would. Returns one line per event: its kind and the server's answer.
-pub async fn simulate(secret: &SecretString, plan: &Simulation) -> Result<Vec<String>> {
+/// real call would, and prints one line per event as it goes: its kind and the answer.
+pub async fn simulate(secret: &SecretString, plan: &Simulation) -> Result<()> {
     let client = reqwest::Client::new();
     let endpoint = format!("{}/api/v1/telephony/events", plan.url.trim_end_matches('/'));
     let call_id = format!("sim-{}", Uuid::new_v4());
@@ -321,7 +329,6 @@ pub async fn simulate(secret: &SecretString, plan: &Simulation) -> Result<Vec<St
         }
         None => steps.push(("call.ended", 0, Some("caller_hangup"))),
     }
-    let mut lines = Vec::new();
     for (kind, pause, reason) in steps {
         let body = serde_json::json!({
             "event": kind,
@@ -349,8 +356,8 @@ pub async fn simulate(secret: &SecretString, plan: &Simulation) -> Result<Vec<St
                 "{kind}: the server answered {status}: {text}"
             )));
         }
-        lines.push(format!("{kind}\t{status}"));
+        println!("{kind}\t{status}");
         tokio::time::sleep(std::time::Duration::from_secs(pause)).await;
     }
-    Ok(lines)
+    Ok(())
 }

@@ -253,6 +253,7 @@ impl Call {
                 "worker": self.worker,
                 "entry_id": self.entry_id,
                 "repeat": self.repeat,
+                "version": self.version,
                 "wait_secs": self.wait(now).map(|d| d.num_seconds()),
                 "talk_secs": self.talk_time().map(|d| d.num_seconds()),
             }
@@ -286,13 +287,13 @@ pub fn apply(current: &Call, event: &CallEvent, worker: Option<Person>) -> Optio
 }
 
 /// The live-log entry of an answered call (or a placed one), claimed by the worker when
-/// the extension tells who.
-pub fn entry(call: &Call, by: &Person, now: DateTime<Utc>) -> Entry {
+/// the extension tells who. `line_name` is the line as people call it.
+pub fn entry(call: &Call, line_name: Option<&str>, by: &Person, now: DateTime<Utc>) -> Entry {
     let channel = match call.direction {
         Direction::In => Channel::PhoneIn,
         Direction::Out => Channel::PhoneOut,
     };
-    let label = match (&call.line, call.direction) {
+    let label = match (line_name, call.direction) {
         (Some(line), Direction::In) => format!("Puhelu / Samtal · {line}"),
         (None, Direction::In) => "Puhelu / Samtal".to_owned(),
         (_, Direction::Out) => "Soitto / Utgående samtal".to_owned(),

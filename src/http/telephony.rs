@@ -120,7 +120,7 @@ pub struct CallWithHistory {
     ))]
 async fn get_call(
     State(state): State<AppState>,
-    _session: DeskSession,
+    session: DeskSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<CallWithHistory>> {
     let now = state.clock.now();
@@ -134,6 +134,18 @@ async fn get_call(
             }
             if let Some(entry_id) = earlier.entry_id {
                 if let Some(e) = state.store.get_entry(entry_id).await? {
+                    if e.subject.is_identified() {
+                        access::record_for(
+                            &state,
+                            &session.user,
+                            AccessAction::Read,
+                            "entry",
+                            &entry_id.to_string(),
+                            AccessResult::Allowed,
+                            Some("the caller's earlier calls".into()),
+                        )
+                        .await?;
+                    }
                     earlier_entries.push(e.summary());
                 }
             }

@@ -13,7 +13,9 @@
 // chat-queue.js · chat-window.js · chat-common.js · canned.js · risk-alerts.js · alerts.js
 // (sound, title, system notifications) · entry-transcript.js (a chat entry's transcript).
 // Online reports: report-view.js (a report's section in an entry) · report-alerts.js
-// (urgent-report banners, "information added" notices).
+// (urgent-report banners, "information added" notices). Phone calls: calls.js (the live
+// calls strip) · call-row.js · call-details.js (earlier contacts, recording the number) ·
+// call-common.js.
 
 import * as api from './api.js';
 import { ApiError, NetworkError } from './api.js';
@@ -22,6 +24,7 @@ import { openConflictDialog, isConflictOpen } from './conflict.js';
 import { byTestId, debounce, isTypingTarget } from './dom.js';
 import { installGestureUnlock, unlockAudio } from './alerts.js';
 import { chatDeskEvent, chatDeskLanguageChanged, chatDeskResynced, startChatDesk, stopChatDesk } from './chat-desk.js';
+import { callDeskEvent, callsLanguageChanged, callsResynced, renderCalls, startCalls, stopCalls } from './calls.js';
 import { announceHandover } from './handover-desk.js';
 import { loadTeams, mergeHandover, teamName } from './handovers.js';
 import {
@@ -192,6 +195,7 @@ async function startConsole(session) {
   app.outbox.flush();
   startChatDesk();
   startShelterDesk();
+  startCalls();
   loadHandovers();
   api.presence().then((online) => {
     if (!app.presence.length) {
@@ -309,6 +313,7 @@ function teardown() {
   stopChatDesk();
   stopShelterDesk();
   stopShelterConsole();
+  stopCalls();
   clearReportAlerts();
   app.live?.stop();
   app.outbox?.stop();
@@ -464,6 +469,7 @@ function renderNow() {
   }
   items.sort((a, b) => Number(Boolean(b.returned)) - Number(Boolean(a.returned)) || compareEntries(a.entry, b.entry));
   renderBoard(els.board, items, { meId: app.me.id });
+  renderCalls(); // a call's row follows its entry (who took it)
 
   const emptyKey = listState === 'failed' ? 'board.load_failed' : listState === 'loading' ? 'common.loading' : 'board.empty';
   els.boardEmpty.hidden = items.length > 0 && listState !== 'failed';
@@ -508,7 +514,11 @@ const liveHandlers = {
     setConnection(state);
     if (state === 'live') app.outbox?.flush();
   },
-  onEvent(frame) {
+  onEvent(frame, meta) {
+    if (String(frame.kind || '').startsWith('call.')) {
+      callDeskEvent(frame, meta);
+      return;
+    }
     if (String(frame.kind || '').startsWith('handover.')) {
       onHandoverEvent(frame);
       return;
@@ -547,6 +557,7 @@ const liveHandlers = {
   onSubscribed() {
     app.outbox?.flush();
     chatDeskResynced();
+    callsResynced();
     // Free places and referral statuses may have changed while the socket was away.
     shelterDeskResynced();
   },
@@ -807,6 +818,7 @@ function wire() {
     shelterDeskLanguageChanged();
     shelterLanguageChanged();
     reportAlertsLanguageChanged();
+    callsLanguageChanged();
   });
   api.onUnauthorized(() => sessionLost());
   installGestureUnlock();

@@ -1,7 +1,9 @@
 // The detail view of one entry: every field, the actions (claim, release, close, edit) and
 // the history of versions with the earlier text of whatever changed. An entry that came
-// from an online report shows the report too (report-view.js).
+// from an online report shows the report too (report-view.js); a phone call's entry, the
+// call's answer time and length and its caller's earlier contacts (call-details.js).
 
+import { entryCallDetails, entryCallLine } from './call-details.js';
 import { detailRow, h } from './dom.js';
 import { applyTranslations } from './i18n.js';
 import { EDITABLE_FIELDS, FIELD_LABEL, LONG_TEXT_FIELDS, RISK_FLAGS, fieldText, sameValue } from './model.js';
@@ -190,6 +192,7 @@ export function renderDetail(entry, ctx) {
       { class: 'detail-fields' },
       detailRow('field.claimed_by', holder),
       detailRow('field.channel', h('span', { i18n: ['channel', entry.channel].join('.') })),
+      entry.call ? detailRow('call.field', entryCallLine(entry.call)) : null,
       detailRow('field.category', h('span', { i18n: ['category', entry.category].join('.') })),
       detailRow('field.occurred_at', h('time', { datetime: entry.occurred_at, text: formatLong(entry.occurred_at) })),
       detailRow('field.subject', subjectView(entry.subject)),
@@ -200,6 +203,7 @@ export function renderDetail(entry, ctx) {
         : null,
     ),
     detailReportSection(entry),
+    entry.call ? entryCallDetails(entry.call) : null,
     h('section', { class: 'detail-section', 'aria-labelledby': 'detail-notes-h' }, h('h3', { id: 'detail-notes-h', i18n: 'field.notes' }), textBlock(entry.notes)),
     h('section', { class: 'detail-section', 'aria-labelledby': 'detail-actions-h' }, h('h3', { id: 'detail-actions-h', i18n: 'field.actions' }), textBlock(entry.actions)),
     h('section', { class: 'detail-section', 'aria-labelledby': 'detail-risk-h' }, h('h3', { id: 'detail-risk-h', i18n: 'field.risk' }), riskView(entry.risk)),

@@ -154,6 +154,9 @@ export function toSummary(entry) {
     updated_at: entry.updated_at,
     created_by: entry.created_by,
     claimed_by: entry.claimed_by ?? null,
+    // As the server's summary: the chat or call the entry records.
+    ...(entry.chat ? { chat: entry.chat } : {}),
+    ...(entry.call ? { call: entry.call } : {}),
   };
 }
 
