@@ -28,7 +28,7 @@ pub const PLACEHOLDER_ONCALL_PHONE: &str = "0800 000 000";
 /// else (e.g. `PAIVYSTYS_CONFIG`, or a test harness's own) are not settings and are left
 /// alone; a settings *file* with an unknown key is refused, so a typo cannot silently fall
 /// back to a default.
-const TOP_LEVEL_KEYS: [&str; 15] = [
+const TOP_LEVEL_KEYS: [&str; 16] = [
     "bind",
     "database_url",
     "shelter_database_url",
@@ -44,6 +44,7 @@ const TOP_LEVEL_KEYS: [&str; 15] = [
     "shelter",
     "telephony_secret",
     "telephony",
+    "audit",
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -76,6 +77,23 @@ pub struct Settings {
     /// Shared secret of the telephony webhook.
     pub telephony_secret: Option<SecretString>,
     pub telephony: TelephonySettings,
+    pub audit: AuditSettings,
+}
+
+/// The access log's rules.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditSettings {
+    /// An on-call worker's own work: entries they logged or hold, and any entry touched
+    /// within this many hours (a shift). A named client's entry beyond that opens only
+    /// with a stated reason.
+    pub shift_hours: u32,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        AuditSettings { shift_hours: 16 }
+    }
 }
 
 /// The phone system's webhook: who sits at which extension, what each line is called,
@@ -327,6 +345,7 @@ impl Default for Settings {
             shelter_only: false,
             telephony_secret: None,
             telephony: TelephonySettings::default(),
+            audit: AuditSettings::default(),
         }
     }
 }
@@ -434,6 +453,11 @@ impl Settings {
         for kind in self.reports.teams.keys() {
             crate::domain::report::ReportKind::parse_field(kind, "reports.teams")
                 .map_err(|e| AppError::Config(e.to_string()))?;
+        }
+        if self.audit.shift_hours == 0 {
+            return Err(AppError::Config(
+                "audit.shift_hours must be positive".into(),
+            ));
         }
         if self.telephony.max_skew_secs == 0 || self.telephony.repeat_days == 0 {
             return Err(AppError::Config(

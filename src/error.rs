@@ -39,6 +39,9 @@ pub enum AppError {
     SignatureRejected(String),
     #[error("{0}")]
     Forbidden(String),
+    /// Allowed only with a stated reason (`?reason=`), which is logged.
+    #[error("{0}")]
+    ReasonRequired(String),
     #[error("{0}")]
     NotFound(String),
     /// It existed, but is deliberately no longer kept.
@@ -90,7 +93,9 @@ impl AppError {
             | AppError::InvalidCredentials
             | AppError::TokenExpired
             | AppError::SignatureRejected(_) => StatusCode::UNAUTHORIZED,
-            AppError::Csrf | AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Csrf | AppError::Forbidden(_) | AppError::ReasonRequired(_) => {
+                StatusCode::FORBIDDEN
+            }
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Gone(_) => StatusCode::GONE,
             AppError::Conflict(_) | AppError::VersionConflict { .. } => StatusCode::CONFLICT,
@@ -118,6 +123,7 @@ impl AppError {
             AppError::Csrf => "csrf_failed",
             AppError::SignatureRejected(_) => "signature_rejected",
             AppError::Forbidden(_) => "forbidden",
+            AppError::ReasonRequired(_) => "reason_required",
             AppError::NotFound(_) => "not_found",
             AppError::Gone(_) => "gone",
             AppError::Conflict(_) => "conflict",

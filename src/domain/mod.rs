@@ -43,6 +43,7 @@ macro_rules! key_enum {
 }
 
 pub mod account;
+pub mod audit;
 pub mod calendar;
 pub mod call;
 pub mod chat;

@@ -13,7 +13,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use crate::AppState;
-use crate::access;
+use crate::access::{self, ReasonQuery};
 use crate::domain::account::User;
 use crate::domain::entry::{
     self, Category, Change, Entry, EntryFilter, EntryPatch, EntrySummary, NewEntry, Person,
@@ -168,18 +168,20 @@ async fn create_entry(
 
 /// One entry in full. Reading an entry about a named person is access-logged.
 #[utoipa::path(get, path = "/api/v1/entries/{id}", tag = "entries",
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path), ReasonQuery),
     responses(
         (status = 200, description = "The entry; `ETag` is its version", body = Entry),
+        (status = 403, description = "`reason_required`: a named client's entry outside one's own work", body = ErrorBody),
         (status = 404, description = "No such entry", body = ErrorBody),
     ))]
 async fn get_entry(
     State(state): State<AppState>,
     session: DeskSession,
     ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<ReasonQuery>,
 ) -> Result<(HeaderMap, Json<Entry>)> {
     let entry = load(&state, id).await?;
-    log_if_identified(&state, &session.user, &entry, AccessAction::Read).await?;
+    access::read_entry(&state, &session.user, &entry, query.reason.as_deref()).await?;
     Ok((etag(entry.version), Json(entry)))
 }
 
@@ -293,30 +295,27 @@ async fn release_entry(
 
 /// Every kept version, oldest first: corrections never erase the earlier text.
 #[utoipa::path(get, path = "/api/v1/entries/{id}/history", tag = "entries",
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path), ReasonQuery),
     responses(
         (status = 200, description = "The versions", body = Vec<Revision>),
+        (status = 403, description = "`reason_required`: a named client's entry outside one's own work", body = ErrorBody),
         (status = 404, description = "No such entry", body = ErrorBody),
     ))]
 async fn entry_history(
     State(state): State<AppState>,
     session: DeskSession,
     ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<ReasonQuery>,
 ) -> Result<Json<Vec<Revision>>> {
     let revisions = state.store.entry_revisions(id).await?;
-    if revisions.is_empty() {
+    let Some(latest) = revisions.last() else {
         return Err(AppError::NotFound(format!("no entry {id}")));
+    };
+    // Named in any version counts: the earlier text may hold the name.
+    let mut named = latest.entry.clone();
+    if let Some(r) = revisions.iter().find(|r| r.entry.subject.is_identified()) {
+        named.subject = r.entry.subject.clone();
     }
-    if revisions.iter().any(|r| r.entry.subject.is_identified()) {
-        access::record(
-            &state,
-            &session.user,
-            AccessAction::Read,
-            "entry",
-            &id.to_string(),
-            AccessResult::Allowed,
-        )
-        .await?;
-    }
+    access::read_entry(&state, &session.user, &named, query.reason.as_deref()).await?;
     Ok(Json(revisions))
 }

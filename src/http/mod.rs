@@ -1,6 +1,7 @@
 //! The HTTP surface: one router per feature, merged here with the shared layers (request
 //! ids, tracing, metrics, body limits, the JSON error envelope) and the OpenAPI document.
 
+mod access_log;
 mod chats;
 mod entries;
 pub mod extract;
@@ -56,6 +57,8 @@ use crate::metrics::{RequestLabels, RouteLabels};
         (name = "reports", description = "Online reports from the public (no login): contact, \
             concern, child welfare and older-person reports, routed to a team by the next \
             working day"),
+        (name = "access", description = "The access log: who processed a client's data \
+            (Act 703/2023 § 11), for supervisors and administrators"),
         (name = "telephony", description = "Calls from the phone system (a signed webhook) \
             and the desk's view of them; the caller's number is never stored"),
         (name = "shelter", description = "The shelter: free places and referral codes for the \
@@ -109,6 +112,7 @@ pub fn router(state: AppState) -> Router {
             .merge(reports::public_router())
             .merge(reports::staff_router())
             .merge(telephony::router())
+            .merge(access_log::router())
             .merge(shelter::desk_router());
         match state.shelter {
             Some(_) => desk.merge(shelter::register_router()),

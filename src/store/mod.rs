@@ -192,6 +192,8 @@ pub trait Store:
     async fn list_entries(&self, filter: &EntryFilter) -> Result<Vec<Entry>>;
     /// Every kept version, oldest first.
     async fn entry_revisions(&self, id: uuid::Uuid) -> Result<Vec<Revision>>;
+    /// Entries about a named person, newest first (for a client's access-log report).
+    async fn identified_entries(&self, limit: i64) -> Result<Vec<Entry>>;
 
     // Handovers. Like entries: JSON body plus the columns the inbox and timers need.
     async fn insert_handover(
@@ -214,8 +216,22 @@ pub trait Store:
     /// Per team: pending handovers and those of them due before `now`.
     async fn pending_handovers(&self, now: DateTime<Utc>) -> Result<Vec<PendingHandovers>>;
 
-    // Access log (append-only; the tables refuse UPDATE and DELETE).
+    // Access log (append-only; the tables refuse UPDATE and DELETE; each row is chained to
+    // the one before by its hash, see `domain::audit`).
     async fn record_access(&self, record: &AccessRecord) -> Result<()>;
+    /// Rows after `after_id` in id order, with their links, for verifying the chain.
+    async fn access_chain_page(
+        &self,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<crate::domain::audit::ChainRow>>;
+    /// Every row about any of `record_ids` (whatever the record type), in the period.
+    async fn access_log_of(
+        &self,
+        record_ids: &[String],
+        since: Option<DateTime<Utc>>,
+        until: Option<DateTime<Utc>>,
+    ) -> Result<Vec<AccessRecord>>;
     async fn access_log_for(&self, record_type: &str, record_id: &str)
     -> Result<Vec<AccessRecord>>;
 }

@@ -47,6 +47,16 @@ impl PgStore {
         Ok(())
     }
 
+    /// Several connections (and instances) write the access log: a transaction-scoped
+    /// advisory lock lets one at a time read the chain's last hash and extend it.
+    async fn lock_access_chain(tx: &mut sqlx::Transaction<'_, sqlx::Postgres>) -> Result<()> {
+        // The key is arbitrary but fixed: "PAIV" as a number.
+        sqlx::query("SELECT pg_advisory_xact_lock(1346455894)")
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
     /// The server's own checks (the `streams` query of `ping`) tell whether it is there.
     fn still_there(&self) -> Result<()> {
         Ok(())

@@ -147,6 +147,28 @@ impl TryFrom<AccessRow> for AccessRecord {
     }
 }
 
+#[derive(sqlx::FromRow)]
+pub(super) struct ChainedAccessRow {
+    id: i64,
+    #[sqlx(flatten)]
+    row: AccessRow,
+    prev_hash: Option<String>,
+    row_hash: Option<String>,
+}
+
+impl TryFrom<ChainedAccessRow> for crate::domain::audit::ChainRow {
+    type Error = AppError;
+
+    fn try_from(row: ChainedAccessRow) -> Result<Self> {
+        Ok(crate::domain::audit::ChainRow {
+            id: row.id,
+            record: row.row.try_into()?,
+            prev_hash: row.prev_hash,
+            row_hash: row.row_hash,
+        })
+    }
+}
+
 /// Maps a unique or foreign-key violation to the client-facing error it stands for.
 pub(super) fn constraint_error(err: sqlx::Error, unique: &str, foreign: AppError) -> AppError {
     match &err {
@@ -739,6 +761,19 @@ macro_rules! impl_store {
                 rows.into_iter().map(TryInto::try_into).collect()
             }
 
+            async fn identified_entries(
+                &self,
+                limit: i64,
+            ) -> $crate::error::Result<Vec<$crate::domain::entry::Entry>> {
+                let rows: Vec<(String,)> = sqlx::query_as(
+                    "SELECT body FROM entries WHERE identified ORDER BY occurred_at DESC LIMIT $1",
+                )
+                .bind(limit)
+                .fetch_all(self.reader())
+                .await?;
+                $crate::store::sql::decode_bodies(rows)
+            }
+
             async fn insert_handover(
                 &self,
                 handover: &$crate::domain::handover::Handover,
@@ -870,9 +905,24 @@ macro_rules! impl_store {
                 &self,
                 record: &$crate::store::AccessRecord,
             ) -> $crate::error::Result<()> {
+                let record = $crate::store::AccessRecord {
+                    at: $crate::domain::audit::chain_time(record.at),
+                    ..record.clone()
+                };
+                let mut tx = self.writer().begin().await?;
+                // One writer at a time extends the chain, so no two rows link to the same one.
+                Self::lock_access_chain(&mut tx).await?;
+                let prev: Option<Option<String>> = sqlx::query_scalar(
+                    "SELECT row_hash FROM access_log ORDER BY id DESC LIMIT 1",
+                )
+                .fetch_optional(&mut *tx)
+                .await?;
+                let prev = prev.flatten().unwrap_or_else(|| $crate::domain::audit::GENESIS.to_owned());
+                let own = $crate::domain::audit::link_hash(&prev, &record);
                 sqlx::query(
                     "INSERT INTO access_log (at, user_id, username, role, action, record_type, \
-                     record_id, purpose, result) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                     record_id, purpose, result, prev_hash, row_hash) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
                 )
                 .bind(record.at)
                 .bind(record.user_id)
@@ -883,9 +933,59 @@ macro_rules! impl_store {
                 .bind(&record.record_id)
                 .bind(&record.purpose)
                 .bind(record.result.as_str())
-                .execute(self.writer())
+                .bind(&prev)
+                .bind(&own)
+                .execute(&mut *tx)
                 .await?;
+                tx.commit().await?;
                 Ok(())
+            }
+
+            async fn access_chain_page(
+                &self,
+                after_id: i64,
+                limit: i64,
+            ) -> $crate::error::Result<Vec<$crate::domain::audit::ChainRow>> {
+                let rows: Vec<$crate::store::sql::ChainedAccessRow> = sqlx::query_as(
+                    "SELECT id, at, user_id, username, role, action, record_type, record_id, \
+                     purpose, result, prev_hash, row_hash FROM access_log WHERE id > $1 \
+                     ORDER BY id LIMIT $2",
+                )
+                .bind(after_id)
+                .bind(limit)
+                .fetch_all(self.reader())
+                .await?;
+                rows.into_iter().map(TryInto::try_into).collect()
+            }
+
+            async fn access_log_of(
+                &self,
+                record_ids: &[String],
+                since: Option<chrono::DateTime<chrono::Utc>>,
+                until: Option<chrono::DateTime<chrono::Utc>>,
+            ) -> $crate::error::Result<Vec<$crate::store::AccessRecord>> {
+                let mut query = sqlx::QueryBuilder::<$db>::new(
+                    "SELECT at, user_id, username, role, action, record_type, record_id, purpose, \
+                     result FROM access_log WHERE record_id IN (",
+                );
+                let mut ids = query.separated(", ");
+                for id in record_ids {
+                    ids.push_bind(id.clone());
+                }
+                ids.push_unseparated(")");
+                if let Some(since) = since {
+                    query.push(" AND at >= ").push_bind(since);
+                }
+                if let Some(until) = until {
+                    query.push(" AND at < ").push_bind(until);
+                }
+                query.push(" ORDER BY id LIMIT 10000");
+                if record_ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+                let rows: Vec<$crate::store::sql::AccessRow> =
+                    query.build_query_as().fetch_all(self.reader()).await?;
+                rows.into_iter().map(TryInto::try_into).collect()
             }
 
             async fn access_log_for(

@@ -76,6 +76,11 @@ impl SqliteStore {
         &self.reader
     }
 
+    /// The single writer connection already serialises the access log's chain.
+    async fn lock_access_chain(_tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>) -> Result<()> {
+        Ok(())
+    }
+
     fn still_there(&self) -> Result<()> {
         if self.file.is_file() {
             Ok(())
