@@ -13,7 +13,7 @@ use crate::config::Settings;
 use chrono_tz::Europe::Helsinki;
 
 use crate::domain::account::{
-    NewUser, validate_password, validate_role_team, validate_team_key, validate_username,
+    NewUser, validate_password_for, validate_role_team, validate_team_key, validate_username,
 };
 use crate::domain::calendar::{OfficeHours, Rule};
 use crate::domain::clock::{Clock, SystemClock};
@@ -460,7 +460,7 @@ async fn add_user(settings: &Settings, account: Account, password: String) -> Re
     validate_username(&username)?;
     let role: Role = role.parse()?;
     validate_role_team(role, team.as_deref())?;
-    validate_password(&password)?;
+    validate_password_for(&username, &password)?;
     let store = store::open(&settings.database_url, Hub::new(1, Default::default())).await?;
     if let Some(key) = &team {
         if store.get_team(key).await?.is_none() {

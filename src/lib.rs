@@ -61,6 +61,8 @@ pub struct App {
     pub typing: events::typing::Typing,
     /// Callers' numbers while their calls last: in memory only, never stored.
     pub numbers: telephony::Numbers,
+    /// Failed logins per account and per source, in memory only.
+    pub login_throttle: auth::throttle::LoginThrottle,
     /// Cancelled when the server begins to shut down; long-lived tasks watch it.
     pub shutdown: CancellationToken,
 }
@@ -121,6 +123,7 @@ impl Wiring {
             limits,
             typing: events::typing::Typing::default(),
             numbers: telephony::Numbers::default(),
+            login_throttle: auth::throttle::LoginThrottle::default(),
             settings,
             store,
             hub: self.hub,

@@ -16,16 +16,32 @@ export const DESKTOP = { viewport: { width: 1366, height: 900 } };
 export function suite({ setup, onContext } = {}) {
   let server;
   let browser;
+  /** Anything the Content-Security-Policy blocked: the pages must need no inline code. */
+  const cspViolations = [];
 
   before(async () => {
     server = await startServer();
     browser = await launch();
+    // Every context, also those a test makes itself, reports what the policy blocks.
+    const newContext = browser.newContext.bind(browser);
+    browser.newContext = async (...args) => {
+      const made = await newContext(...args);
+      made.on('console', (message) => {
+        if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
+          cspViolations.push(message.text());
+        }
+      });
+      return made;
+    };
     if (setup) await setup(server, browser);
   });
 
   after(async () => {
     await browser?.close();
     await server?.stop();
+    if (cspViolations.length) {
+      throw new Error(`the Content-Security-Policy blocked:\n${cspViolations.join('\n')}`);
+    }
   });
 
   /** A fresh desktop browser context (its own cookies and storage); `options` add to or override it. */

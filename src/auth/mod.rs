@@ -6,3 +6,4 @@
 
 pub mod password;
 pub mod session;
+pub mod throttle;

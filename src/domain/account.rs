@@ -73,6 +73,46 @@ pub fn validate_team_key(key: &str) -> Result<()> {
     }
 }
 
+/// Passwords people choose although every attacker tries them first.
+const COMMON_PASSWORDS: &str = include_str!("../auth/common-passwords.txt");
+
+fn is_common(password: &str) -> bool {
+    let lower = password.to_lowercase();
+    COMMON_PASSWORDS
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .any(|l| l == lower)
+}
+
+/// A password for `username`: long enough, not on the common-password list, not the
+/// username itself, and not one character repeated.
+pub fn validate_password_for(username: &str, password: &str) -> Result<()> {
+    validate_password(password)?;
+    let lower = password.to_lowercase();
+    if is_common(password) {
+        return Err(AppError::validation(
+            "password",
+            "this password is on the list of the most common ones; choose another",
+        ));
+    }
+    if !username.is_empty() && lower.contains(&username.to_lowercase()) {
+        return Err(AppError::validation(
+            "password",
+            "the password must not contain the username",
+        ));
+    }
+    let mut chars = lower.chars();
+    if let Some(first) = chars.next() {
+        if chars.all(|c| c == first) {
+            return Err(AppError::validation(
+                "password",
+                "one character repeated is not a password",
+            ));
+        }
+    }
+    Ok(())
+}
+
 pub fn validate_password(password: &str) -> Result<()> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(AppError::validation(
@@ -122,6 +162,15 @@ mod tests {
         assert!(validate_password("short").is_err());
         assert!(validate_password("twelve chars").is_ok());
         assert!(validate_password(&"x".repeat(2000)).is_err());
+        for weak in [
+            "Salasana1234",
+            "password1234",
+            "aaaaaaaaaaaaaa",
+            "anna-päivystys-anna",
+        ] {
+            assert!(validate_password_for("anna", weak).is_err(), "{weak}");
+        }
+        assert!(validate_password_for("anna", "Kolme kissaa ja kanteleet").is_ok());
     }
 
     #[test]

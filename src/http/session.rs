@@ -16,7 +16,7 @@ use crate::auth::password;
 use crate::auth::session::{COOKIE_NAME, random_token, token_hash};
 use crate::domain::account::{MAX_PASSWORD_BYTES, User};
 use crate::error::{AppError, ErrorBody, Result};
-use crate::http::extract::{ApiJson, CurrentSession, session_token};
+use crate::http::extract::{ApiJson, ClientSource, CurrentSession, session_token};
 use crate::presence::OnlineUser;
 use crate::store::NewSession;
 
@@ -48,10 +48,13 @@ pub struct LoginResponse {
     responses(
         (status = 200, description = "Logged in; the session cookie is set", body = LoginResponse),
         (status = 401, description = "Wrong username or password", body = ErrorBody),
+        (status = 429, description = "Too many failed logins for the account or from this \
+            source; see Retry-After", body = ErrorBody),
         (status = 422, description = "Malformed request", body = ErrorBody),
     ))]
 async fn login(
     State(state): State<AppState>,
+    source: ClientSource,
     request_headers: HeaderMap,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<(HeaderMap, Json<LoginResponse>)> {
@@ -59,13 +62,24 @@ async fn login(
     if request.username.len() > 64 || request.password.len() > MAX_PASSWORD_BYTES {
         return Err(AppError::InvalidCredentials);
     }
+    let now = state.clock.now();
+    state
+        .login_throttle
+        .check(&request.username, source.0, now)?;
     let found = state.store.find_credentials(&request.username).await?;
     let (user, stored_hash) = match found {
         Some((user, hash)) => (Some(user), Some(hash)),
         None => (None, None),
     };
     let ok = password::verify(request.password, stored_hash).await?;
-    let user = user.filter(|_| ok).ok_or(AppError::InvalidCredentials)?;
+    let Some(user) = user.filter(|_| ok) else {
+        state
+            .login_throttle
+            .failed(&request.username, source.0, now);
+        tracing::warn!("failed login");
+        return Err(AppError::InvalidCredentials);
+    };
+    state.login_throttle.succeeded(&request.username);
 
     // A new login replaces whatever session the browser had (no session fixation).
     if let Some(old) = session_token(&request_headers) {
@@ -73,7 +87,6 @@ async fn login(
     }
     let token = random_token();
     let csrf_token = random_token();
-    let now = state.clock.now();
     let ttl = Duration::minutes(i64::from(state.settings.session_ttl_minutes));
     let expires_at = now + ttl;
     state

@@ -157,6 +157,7 @@ pub async fn run_chat_timers(state: &AppState) -> crate::error::Result<ChatTimer
     let queued = state.store.queue_length().await?;
     state.metrics.chat_queue_length.set(queued);
     state.limits.forget_refilled();
+    state.login_throttle.forget_stale(state.clock.now());
     Ok(done)
 }
 

@@ -12,6 +12,7 @@ mod handovers;
 mod i18n;
 mod operations;
 mod reports;
+mod security;
 mod sessions;
 mod shelter;
 mod store_conformance;
