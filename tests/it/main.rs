@@ -4,6 +4,7 @@
 mod helpers;
 
 mod audit;
+mod authz;
 mod bad_input;
 mod chats;
 mod cli;
