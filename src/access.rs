@@ -75,6 +75,14 @@ pub fn own_work(user: &User, entry: &Entry, now: DateTime<Utc>, shift: Duration)
         || entry.updated_at > now - shift
 }
 
+/// Whether a read outside one's own work is announced to the supervisors: once per
+/// opening (the entry), not again for the history the console loads beside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flag {
+    Supervisors,
+    LogOnly,
+}
+
 /// Logs a read of `entry` by `user`. A named client's entry outside the user's own work is
 /// refused without a reason; with one, the reason goes into the log and to the supervisors.
 pub async fn read_entry(
@@ -82,6 +90,7 @@ pub async fn read_entry(
     user: &User,
     entry: &Entry,
     reason: Option<&str>,
+    flag: Flag,
 ) -> Result<()> {
     if !entry.subject.is_identified() {
         return Ok(());
@@ -128,6 +137,9 @@ pub async fn read_entry(
         Some(purpose),
     )
     .await?;
+    if flag == Flag::LogOnly {
+        return Ok(());
+    }
     let flag = NewEvent::new(
         StreamName::Supervision,
         "access.outside_work",

@@ -4,7 +4,7 @@
 
 use axum::Json;
 use axum::extract::State;
-use chrono::{DateTime, Duration, NaiveDate, Utc};
+use chrono::{DateTime, Duration, Months, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -22,9 +22,6 @@ use crate::store::{AccessAction, AccessRecord, AccessResult, HandoverFilter};
 
 /// Entries searched for a client's report: a county's named entries of many years.
 const MAX_SCANNED: i64 = 100_000;
-/// The client's right of access to the log (Act 703/2023 § 11) reaches two years back;
-/// a longer period gets a warning.
-const RIGHT_OF_ACCESS_DAYS: i64 = 2 * 365;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -109,7 +106,8 @@ pub struct SubjectQuery {
     pub name: String,
     /// Narrows to the client born on this day.
     pub birth_date: Option<NaiveDate>,
-    /// First day of the period (default two years ago).
+    /// First day of the period (default two years before `to`; the client's right of
+    /// access to the log reaches two years back, and an earlier start gets a warning).
     pub from: Option<NaiveDate>,
     /// Last day of the period, included (default today).
     pub to: Option<NaiveDate>,
@@ -160,13 +158,15 @@ async fn subject_report(
     }
     let today = state.clock.now().date_naive();
     let to = query.to.unwrap_or(today);
-    let from = query
-        .from
-        .unwrap_or(to - Duration::days(RIGHT_OF_ACCESS_DAYS));
+    let two_years_before = |day: NaiveDate| {
+        day.checked_sub_months(Months::new(24))
+            .unwrap_or(day - Duration::days(731))
+    };
+    let from = query.from.unwrap_or(two_years_before(to));
     if from > to {
         return Err(AppError::BadRequest("from must not be after to".into()));
     }
-    let warning = (from < today - Duration::days(RIGHT_OF_ACCESS_DAYS)).then(|| {
+    let warning = (from < two_years_before(today)).then(|| {
         "the period begins more than two years ago: the client's right of access covers two \
          years, and rows older than the log's retention may be gone"
             .to_owned()

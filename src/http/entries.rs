@@ -181,7 +181,14 @@ async fn get_entry(
     ApiQuery(query): ApiQuery<ReasonQuery>,
 ) -> Result<(HeaderMap, Json<Entry>)> {
     let entry = load(&state, id).await?;
-    access::read_entry(&state, &session.user, &entry, query.reason.as_deref()).await?;
+    access::read_entry(
+        &state,
+        &session.user,
+        &entry,
+        query.reason.as_deref(),
+        access::Flag::Supervisors,
+    )
+    .await?;
     Ok((etag(entry.version), Json(entry)))
 }
 
@@ -316,6 +323,13 @@ async fn entry_history(
     if let Some(r) = revisions.iter().find(|r| r.entry.subject.is_identified()) {
         named.subject = r.entry.subject.clone();
     }
-    access::read_entry(&state, &session.user, &named, query.reason.as_deref()).await?;
+    access::read_entry(
+        &state,
+        &session.user,
+        &named,
+        query.reason.as_deref(),
+        access::Flag::LogOnly,
+    )
+    .await?;
     Ok(Json(revisions))
 }

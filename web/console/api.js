@@ -141,8 +141,14 @@ export async function listEntries(filters = {}) {
   return { entries: res.data || [], head: Number.isFinite(head) ? head : 0 };
 }
 
-export async function getEntry(id) {
-  return (await request('GET', `/api/v1/entries/${encodeURIComponent(id)}`)).data;
+/** `?reason=` for a named client's entry outside one's own work (see reason-dialog.js). */
+function reasonQuery(reason) {
+  return reason ? `?reason=${encodeURIComponent(reason)}` : '';
+}
+
+/** One entry; `reason` only when the server asked for one (403 reason_required). */
+export async function getEntry(id, reason) {
+  return (await request('GET', `/api/v1/entries/${encodeURIComponent(id)}${reasonQuery(reason)}`)).data;
 }
 
 export async function createEntry(body) {
@@ -165,8 +171,8 @@ export async function releaseEntry(id) {
   return (await request('POST', `/api/v1/entries/${encodeURIComponent(id)}/release`)).data;
 }
 
-export async function entryHistory(id) {
-  return (await request('GET', `/api/v1/entries/${encodeURIComponent(id)}/history`)).data || [];
+export async function entryHistory(id, reason) {
+  return (await request('GET', `/api/v1/entries/${encodeURIComponent(id)}/history${reasonQuery(reason)}`)).data || [];
 }
 
 export async function presence() {

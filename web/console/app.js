@@ -15,8 +15,12 @@
 // Online reports: report-view.js (a report's section in an entry) · report-alerts.js
 // (urgent-report banners, "information added" notices). Phone calls: calls.js (the live
 // calls strip) · call-row.js · call-details.js (earlier contacts, recording the number) ·
-// call-common.js.
+// call-common.js. Supervision: supervision.js (flags of reads outside own work, for
+// supervisors) · access-log-view.js (an entry's access log, the client's access report) ·
+// reason-dialog.js (the reason asked before opening a named client's entry outside one's
+// own work).
 
+import { accessLogLanguageChanged } from './access-log-view.js';
 import * as api from './api.js';
 import { ApiError, NetworkError } from './api.js';
 import { renderBoard, resetBoard } from './board.js';
@@ -60,6 +64,7 @@ import {
   startShelterDesk,
   stopShelterDesk,
 } from './shelter-desk.js';
+import { startSupervision, stopSupervision, supervisionBoardChanged, supervisionLanguageChanged } from './supervision.js';
 import {
   isTeamActive,
   renderTeam,
@@ -196,6 +201,7 @@ async function startConsole(session) {
   startChatDesk();
   startShelterDesk();
   startCalls();
+  startSupervision();
   loadHandovers();
   api.presence().then((online) => {
     if (!app.presence.length) {
@@ -314,6 +320,7 @@ function teardown() {
   stopShelterDesk();
   stopShelterConsole();
   stopCalls();
+  stopSupervision();
   clearReportAlerts();
   app.live?.stop();
   app.outbox?.stop();
@@ -470,6 +477,7 @@ function renderNow() {
   items.sort((a, b) => Number(Boolean(b.returned)) - Number(Boolean(a.returned)) || compareEntries(a.entry, b.entry));
   renderBoard(els.board, items, { meId: app.me.id });
   renderCalls(); // a call's row follows its entry (who took it)
+  supervisionBoardChanged(); // flags show the summaries of entries the board knows
 
   const emptyKey = listState === 'failed' ? 'board.load_failed' : listState === 'loading' ? 'common.loading' : 'board.empty';
   els.boardEmpty.hidden = items.length > 0 && listState !== 'failed';
@@ -819,6 +827,8 @@ function wire() {
     shelterLanguageChanged();
     reportAlertsLanguageChanged();
     callsLanguageChanged();
+    supervisionLanguageChanged();
+    accessLogLanguageChanged();
   });
   api.onUnauthorized(() => sessionLost());
   installGestureUnlock();

@@ -2,7 +2,9 @@
 // the history of versions with the earlier text of whatever changed. An entry that came
 // from an online report shows the report too (report-view.js); a phone call's entry, the
 // call's answer time and length and its caller's earlier contacts (call-details.js).
+// Supervisors also get "Who has seen this entry" (the entry's access log, access-log-view.js).
 
+import { openEntryAccessLog } from './access-log-view.js';
 import { entryCallDetails, entryCallLine } from './call-details.js';
 import { detailRow, h } from './dom.js';
 import { applyTranslations } from './i18n.js';
@@ -149,6 +151,10 @@ export function renderDetail(entry, ctx) {
       : null,
     button('edit-entry', 'action.edit', ctx.onEdit),
     !closed ? button('close-entry', 'action.close', ctx.onClose) : button('reopen-entry', 'action.reopen', ctx.onReopen),
+    // Reading the log changes nothing, so it works while a write is queued too.
+    ['supervisor', 'admin'].includes(me.role)
+      ? h('button', { type: 'button', class: 'btn btn-quiet', 'data-testid': 'entry-access-log', 'aria-haspopup': 'dialog', i18n: 'access.entry.button', on: { click: () => openEntryAccessLog(entry) } })
+      : null,
   );
 
   const messages = h('div', { class: 'detail-messages', role: 'status' });

@@ -20,6 +20,7 @@ import { createTranscriptSection } from './entry-transcript.js';
 import { createReferralSection } from './shelter-desk.js';
 import { rowLink } from './board.js';
 import { announce, notify } from './notices.js';
+import { askReason } from './reason-dialog.js';
 
 const WAIT_MS = 8000;
 const COUNTERPART = {
@@ -271,13 +272,23 @@ export async function openDetail(id) {
   await loadDetail(id, { focus: !sameEntry });
 }
 
-async function loadDetail(id, { focus = false } = {}) {
+/** `reason`: why a named client's entry outside one's own work is opened; asked for when
+ * the server answers reason_required, sent with this load's two requests and then dropped. */
+async function loadDetail(id, { focus = false, reason = null } = {}) {
   const token = (panel.loadToken += 1);
   let entry;
   try {
-    entry = await api.getEntry(id);
+    entry = await api.getEntry(id, reason);
   } catch (err) {
     if (token !== panel.loadToken) return;
+    if (err.code === 'reason_required') {
+      const given = await askReason({ refused: Boolean(reason) });
+      if (token !== panel.loadToken) return;
+      // Cancelled: back to the board, nothing of the entry shown.
+      if (given === null) closePanel();
+      else await loadDetail(id, { focus, reason: given });
+      return;
+    }
     show(
       h('div', { class: 'panel-error' },
         h('h2', { id: 'panel-heading', tabindex: '-1', i18n: err.status === 404 ? 'detail.not_found' : 'detail.load_failed' }),
@@ -308,16 +319,19 @@ async function loadDetail(id, { focus = false } = {}) {
     return;
   }
   renderCurrentDetail(focus);
-  loadHistory(id, token);
+  loadHistory(id, token, reason);
 }
 
-async function loadHistory(id, token) {
+async function loadHistory(id, token, reason = null) {
   try {
-    const history = await api.entryHistory(id);
+    const history = await api.entryHistory(id, reason);
     if (token !== panel.loadToken || panel.entryId !== id) return;
     panel.history = history;
     if (panel.mode === 'detail') renderCurrentDetail(false);
-  } catch {
+  } catch (err) {
+    // A reload without the reason given at opening (e.g. after a cancelled edit): keep
+    // the history already shown.
+    if (err?.code === 'reason_required' && panel.history) return;
     if (token === panel.loadToken && panel.mode === 'detail') {
       panel.history = [];
       renderCurrentDetail(false);
