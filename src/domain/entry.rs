@@ -157,7 +157,7 @@ impl Subject {
                     bounded("subject.municipality", m, MAX_SHORT)?;
                 }
                 if let Some(born) = p.birth_date {
-                    if born > today || born.year_ce().1 < 1900 {
+                    if born > today || born.year() < 1900 {
                         return Err(AppError::validation(
                             "subject.birth_date",
                             "must be a real date in the past",
@@ -866,5 +866,24 @@ mod tests {
             release(&released, &user(1, Role::Oncall), now()).unwrap(),
             None
         );
+    }
+
+    #[test]
+    fn birth_dates_before_1900_include_the_years_before_the_common_era() {
+        // Found by the entry_body fuzz target: year -2000 once passed as "after 1900".
+        for born in ["-2000-01-01", "1899-12-31"] {
+            let mut n = new_entry();
+            n.subject = Some(
+                serde_json::from_value(
+                    serde_json::json!({"anonymous": false, "name": "Old", "birth_date": born}),
+                )
+                .unwrap(),
+            );
+            let err = n.into_entry(&user(1, Role::Oncall), now()).unwrap_err();
+            assert!(
+                matches!(&err, AppError::Validation { field, .. } if field == "subject.birth_date"),
+                "{born}: {err:?}"
+            );
+        }
     }
 }
