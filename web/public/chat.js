@@ -22,10 +22,11 @@ import {
   onLanguageChange,
   language,
   locale,
-  LANGUAGES,
 } from './i18n.js';
 import { installQuickExit, onQuickExit, isLeaving, STORAGE_PREFIX } from './quick-exit.js';
 import { backoff } from '../shared/backoff.js';
+import { uuid } from '../shared/uuid.js';
+import { ApiError, NetworkError, api, renderLanguageLinks, telHref, wireLanguageLinks } from './http.js';
 import { openSocket } from '../shared/socket.js';
 
 const SESSION_KEY = `${STORAGE_PREFIX}chat`;
@@ -33,7 +34,6 @@ const STATUS_POLL_MS = 10000;
 const EVENTS_POLL_MS = 3000;
 const TYPING_SEND_EVERY_MS = 2000;
 const TYPING_SHOW_MS = 4000;
-const HTTP_TIMEOUT_MS = 15000;
 const BACKOFF_START_MS = 500;
 const BACKOFF_MAX_MS = 15000;
 /** Websocket attempts in a row that never got subscribed before HTTP polling takes over. */
@@ -45,77 +45,6 @@ const PHASE_RANK = { intro: -1, connecting: 0, queued: 1, active: 2, ended: 3 };
 
 const $ = (selector) => document.querySelector(selector);
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
-
-function uuid() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-/** An answer from the server that was an error ({"error":{code,message,retry_after}}). */
-class ApiError extends Error {
-  constructor(status, code, message, retryAfter) {
-    super(message || code || `HTTP ${status}`);
-    this.name = 'ApiError';
-    this.status = status;
-    this.code = code || null;
-    this.retryAfter = retryAfter;
-  }
-}
-
-/** No answer at all: offline, connection reset, timeout. */
-class NetworkError extends Error {
-  constructor(cause) {
-    super('network error');
-    this.name = 'NetworkError';
-    this.cause = cause;
-  }
-}
-
-/** JSON over HTTP. The public page sends no cookies; the chat token goes as Bearer. */
-async function api(method, path, { body, token } = {}) {
-  const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  if (token) headers.Authorization = `Bearer ${token}`;
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), HTTP_TIMEOUT_MS);
-  let res;
-  let text;
-  try {
-    res = await fetch(path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: 'omit',
-      cache: 'no-store',
-      signal: controller.signal,
-    });
-    text = await res.text();
-  } catch (err) {
-    throw new NetworkError(err);
-  } finally {
-    clearTimeout(timer);
-  }
-  let data = null;
-  if (text) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = null;
-    }
-  }
-  if (!res.ok) {
-    const error = (data && data.error) || {};
-    let retryAfter = Number(error.retry_after);
-    if (!Number.isFinite(retryAfter)) retryAfter = Number(res.headers.get('Retry-After'));
-    if (!Number.isFinite(retryAfter) || retryAfter < 0) retryAfter = null;
-    throw new ApiError(res.status, error.code, error.message, retryAfter);
-  }
-  return { status: res.status, data };
-}
 
 // ---------------------------------------------------------------------------------------
 // State
@@ -996,19 +925,13 @@ function renderInfo() {
   const link = byTestId('oncall-phone');
   const phone = state.info?.oncall_phone;
   if (!phone) return;
-  link.href = `tel:${phone.replace(/[^\d+]/g, '')}`;
+  link.href = telHref(phone);
   setText($('#oncall-number'), phone);
   link.hidden = false;
 }
 
 function renderLanguageSwitch() {
-  for (const a of byTestId('chat-language').querySelectorAll('a[data-lang]')) {
-    const url = new URL(location.href);
-    url.searchParams.set('lang', a.dataset.lang);
-    a.href = url.pathname + url.search;
-    if (a.dataset.lang === language()) a.setAttribute('aria-current', 'true');
-    else a.removeAttribute('aria-current');
-  }
+  renderLanguageLinks(byTestId('chat-language'));
 }
 
 // ---------------------------------------------------------------------------------------
@@ -1243,16 +1166,7 @@ function wire() {
     }
   });
 
-  for (const a of byTestId('chat-language').querySelectorAll('a[data-lang]')) {
-    a.addEventListener('click', (event) => {
-      if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
-      if (!LANGUAGES.includes(a.dataset.lang)) return;
-      event.preventDefault();
-      setLanguage(a.dataset.lang, { updateUrl: true }).catch(() => {
-        location.href = a.href;
-      });
-    });
-  }
+  wireLanguageLinks(byTestId('chat-language'));
 
   window.addEventListener('online', () => {
     flushFailures = 0;

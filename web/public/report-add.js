@@ -8,11 +8,8 @@
 import { t } from './i18n.js';
 import {
   $,
-  api,
-  ApiError,
-  NetworkError,
   MAX_TEXT,
-  uuid,
+  SEND_TIMEOUT_MS,
   minutesFrom,
   charCount,
   showText,
@@ -26,6 +23,8 @@ import {
   wireCounter,
   formatNumber,
 } from './report-util.js';
+import { ApiError, NetworkError, api } from './http.js';
+import { uuid } from '../shared/uuid.js';
 
 /** "k7m3 q9xp" → "K7M3Q9XP": the server takes either, with or without the dashes. */
 function compact(code) {
@@ -102,9 +101,8 @@ export function createAddForm() {
     bindText(status, () => t('report.sending'));
     try {
       const { data } = await api('POST', `/api/v1/public/reports/${encodeURIComponent(ref)}/additions`, {
-        secret: code,
-        text: text.value,
-        client_id: pending.clientId,
+        body: { secret: code, text: text.value, client_id: pending.clientId },
+        timeoutMs: SEND_TIMEOUT_MS,
       });
       pending = null;
       const shown = data?.reference || ref;

@@ -9,10 +9,8 @@ import { t, language } from './i18n.js';
 import {
   $,
   $$,
-  api,
-  ApiError,
-  NetworkError,
   MAX_TEXT,
+  SEND_TIMEOUT_MS,
   minutesFrom,
   charCount,
   showText,
@@ -27,6 +25,8 @@ import {
   todayInHelsinki,
   formatNumber,
 } from './report-util.js';
+import { ApiError, NetworkError, api } from './http.js';
+import { uuid } from '../shared/uuid.js';
 
 /** The request's field names and the inputs that hold them, in the form's order. */
 const FIELD_INPUTS = {
@@ -268,7 +268,7 @@ export function createReportForm({ onSent }) {
   let lastSent = { text: null, id: null };
   function withClientId(body) {
     const text = JSON.stringify(body);
-    if (text !== lastSent.text) lastSent = { text, id: crypto.randomUUID() };
+    if (text !== lastSent.text) lastSent = { text, id: uuid() };
     return { ...body, client_id: lastSent.id };
   }
 
@@ -292,7 +292,10 @@ export function createReportForm({ onSent }) {
     setSending(true);
     let sent = null;
     try {
-      const { data } = await api('POST', '/api/v1/public/reports', payload());
+      const { data } = await api('POST', '/api/v1/public/reports', {
+        body: payload(),
+        timeoutMs: SEND_TIMEOUT_MS,
+      });
       sent = data;
     } catch (err) {
       setSending(false);

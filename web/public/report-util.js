@@ -1,5 +1,5 @@
-// Small shared pieces of the public report page (/report): HTTP, text that follows the
-// page language, field errors and character counters.
+// Small shared pieces of the public report page (/report): text that follows the page
+// language, field errors and character counters. HTTP is in http.js.
 //
 // Nothing here touches any storage: on a shared device the page must leave nothing behind.
 
@@ -11,78 +11,9 @@ export const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 
 /** The longest description or addition the server takes, in characters after trimming. */
 export const MAX_TEXT = 10000;
-const HTTP_TIMEOUT_MS = 30000;
+/** A report or an addition may take a while on a slow phone connection. */
+export const SEND_TIMEOUT_MS = 30000;
 const HELSINKI = 'Europe/Helsinki';
-
-export function uuid() {
-  if (crypto.randomUUID) return crypto.randomUUID();
-  const b = crypto.getRandomValues(new Uint8Array(16));
-  b[6] = (b[6] & 0x0f) | 0x40;
-  b[8] = (b[8] & 0x3f) | 0x80;
-  const hex = [...b].map((x) => x.toString(16).padStart(2, '0')).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
-
-/** The server answered with an error: {"error":{code,message,field?,fields?,retry_after?}}. */
-export class ApiError extends Error {
-  constructor(status, error, retryAfter) {
-    super(error.message || error.code || `HTTP ${status}`);
-    this.name = 'ApiError';
-    this.status = status;
-    this.code = error.code || null;
-    /** Every request field the server named, `field` first. */
-    this.fields = [...new Set([error.field, ...(Array.isArray(error.fields) ? error.fields : [])].filter(Boolean))];
-    this.retryAfter = retryAfter;
-  }
-}
-
-/** No answer at all: offline, connection reset, timeout. */
-export class NetworkError extends Error {
-  constructor(cause) {
-    super('network error');
-    this.name = 'NetworkError';
-    this.cause = cause;
-  }
-}
-
-/** JSON over HTTP, without cookies (the public pages have no session). */
-export async function api(method, path, body) {
-  const headers = { Accept: 'application/json' };
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
-  const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(), HTTP_TIMEOUT_MS);
-  let res;
-  let text;
-  try {
-    res = await fetch(path, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-      credentials: 'omit',
-      cache: 'no-store',
-      signal: controller.signal,
-    });
-    text = await res.text();
-  } catch (err) {
-    throw new NetworkError(err);
-  } finally {
-    clearTimeout(timer);
-  }
-  let data = null;
-  try {
-    data = text ? JSON.parse(text) : null;
-  } catch {
-    data = null;
-  }
-  if (!res.ok) {
-    const error = (data && typeof data.error === 'object' && data.error) || {};
-    let retryAfter = Number(error.retry_after);
-    if (!Number.isFinite(retryAfter)) retryAfter = Number(res.headers.get('Retry-After'));
-    if (!Number.isFinite(retryAfter) || retryAfter < 0) retryAfter = null;
-    throw new ApiError(res.status, error, retryAfter);
-  }
-  return { status: res.status, data };
-}
 
 /** Whole minutes to wait, at least one, from a Retry-After in seconds. */
 export function minutesFrom(seconds) {

@@ -12,14 +12,13 @@
 // shared device, closing the tab or quick exit leaves nothing behind. The secret code is
 // shown once on the receipt and forgotten when the person starts over.
 
-import { t, setLanguage, detectLanguage, preloadLanguages, onLanguageChange, language, LANGUAGES } from './i18n.js';
+import { t, setLanguage, detectLanguage, preloadLanguages, onLanguageChange } from './i18n.js';
 import { installQuickExit, onQuickExit } from './quick-exit.js';
 import { backoff } from '../shared/backoff.js';
 import {
   $,
   $$,
   byTestId,
-  api,
   bindText,
   setFieldError,
   clearFieldError,
@@ -27,6 +26,7 @@ import {
   refreshMarkers,
   formatDateTime,
 } from './report-util.js';
+import { api, renderLanguageLinks, telHref, wireLanguageLinks } from './http.js';
 import { createReportForm, kindLabel } from './report-form.js';
 import { createAddForm } from './report-add.js';
 
@@ -160,7 +160,7 @@ function renderInfo() {
   const phone = state.info?.oncall_phone;
   if (!phone) return;
   for (const link of $$('[data-oncall-link]')) {
-    link.href = `tel:${phone.replace(/[^\d+]/g, '')}`;
+    link.href = telHref(phone);
     link.hidden = false;
   }
   for (const number of $$('[data-oncall-number]')) number.textContent = phone;
@@ -177,13 +177,7 @@ async function loadInfo(attempt = 0) {
 }
 
 function renderLanguageSwitch() {
-  for (const a of byTestId('report-language').querySelectorAll('a[data-lang]')) {
-    const url = new URL(location.href);
-    url.searchParams.set('lang', a.dataset.lang);
-    a.href = url.pathname + url.search;
-    if (a.dataset.lang === language()) a.setAttribute('aria-current', 'true');
-    else a.removeAttribute('aria-current');
-  }
+  renderLanguageLinks(byTestId('report-language'));
 }
 
 function renderStepCounts() {
@@ -241,17 +235,7 @@ function wire() {
   byTestId('receipt-new').addEventListener('click', startOver);
   byTestId('copy-reference').addEventListener('click', copyReference);
 
-  for (const a of byTestId('report-language').querySelectorAll('a[data-lang]')) {
-    a.addEventListener('click', (event) => {
-      if (event.ctrlKey || event.metaKey || event.shiftKey || event.button !== 0) return;
-      if (!LANGUAGES.includes(a.dataset.lang)) return;
-      // Switch in place: a reload would lose everything typed.
-      event.preventDefault();
-      setLanguage(a.dataset.lang, { updateUrl: true }).catch(() => {
-        location.href = a.href;
-      });
-    });
-  }
+  wireLanguageLinks(byTestId('report-language'));
 }
 
 async function main() {
