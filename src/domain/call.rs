@@ -173,7 +173,7 @@ pub struct Call {
     /// The line's name (e.g. `child_welfare`), from the called number.
     pub line: Option<String>,
     /// HMAC of the client's number under a server key; `None` when it was withheld.
-    /// Stored, never sent to a console (`stream_data` leaves it out).
+    /// Stored, never sent to a console (`view` leaves it out).
     pub caller_hash: Option<String>,
     pub ringing_at: Option<DateTime<Utc>>,
     pub answered_at: Option<DateTime<Utc>>,
@@ -238,25 +238,24 @@ impl Call {
         Some((self.ended_at? - self.answered_at?).max(Duration::zero()))
     }
 
-    pub fn stream_data(&self, now: DateTime<Utc>) -> serde_json::Value {
+    /// What consoles see of a call (never the number's hash).
+    pub fn view(&self, now: DateTime<Utc>) -> serde_json::Value {
         serde_json::json!({
-            "call": {
-                "id": self.id,
-                "direction": self.direction,
-                "line": self.line,
-                "state": self.state(),
-                "outcome": self.outcome(),
-                "ringing_at": self.ringing_at,
-                "answered_at": self.answered_at,
-                "ended_at": self.ended_at,
-                "extension": self.extension,
-                "worker": self.worker,
-                "entry_id": self.entry_id,
-                "repeat": self.repeat,
-                "version": self.version,
-                "wait_secs": self.wait(now).map(|d| d.num_seconds()),
-                "talk_secs": self.talk_time().map(|d| d.num_seconds()),
-            }
+            "id": self.id,
+            "direction": self.direction,
+            "line": self.line,
+            "state": self.state(),
+            "outcome": self.outcome(),
+            "ringing_at": self.ringing_at,
+            "answered_at": self.answered_at,
+            "ended_at": self.ended_at,
+            "extension": self.extension,
+            "worker": self.worker,
+            "entry_id": self.entry_id,
+            "repeat": self.repeat,
+            "version": self.version,
+            "wait_secs": self.wait(now).map(|d| d.num_seconds()),
+            "talk_secs": self.talk_time().map(|d| d.num_seconds()),
         })
     }
 }
@@ -337,7 +336,11 @@ pub fn desk_event(call: &Call, now: DateTime<Utc>) -> NewEvent {
         CallState::Answered => "call.answered",
         CallState::Ringing => "call.ringing",
     };
-    NewEvent::new(StreamName::Desk, kind, call.stream_data(now))
+    NewEvent::new(
+        StreamName::Desk,
+        kind,
+        serde_json::json!({ "call": call.view(now) }),
+    )
 }
 
 /// Calls offered, answered, abandoned and missed, and the wait before an answer, in all and

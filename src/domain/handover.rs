@@ -180,32 +180,74 @@ impl NewHandover {
         hours: &OfficeHours,
         now: DateTime<Utc>,
     ) -> Result<Handover> {
-        let note = check_text("note", &self.note, MAX_NOTE)?;
-        let d = deadlines(calendar, hours, entry, self.urgent, self.legal_basis, now);
-        Ok(Handover {
+        let handing = Handing {
             id: self.id.unwrap_or_else(Uuid::new_v4),
-            entry_id: entry.id,
             team: self.team,
-            note,
+            note: check_text("note", &self.note, MAX_NOTE)?,
             urgent: self.urgent,
-            state: HandoverState::Pending,
-            due_at: d.due_at,
-            legal_basis: d.legal_basis,
-            legal_due_at: d.legal_due_at,
-            created_at: now,
-            created_by: Person::from(by),
-            acknowledged_at: None,
-            acknowledged_by: None,
-            done_at: None,
-            done_by: None,
-            overdue_at: None,
-            escalated_at: None,
-            escalated_to: Vec::new(),
-            forwarded_to: None,
-            reason: None,
-            forwarded_from: None,
-            version: 1,
-        })
+            legal_basis: self.legal_basis,
+        };
+        Ok(pending(
+            handing,
+            entry,
+            Person::from(by),
+            calendar,
+            hours,
+            now,
+        ))
+    }
+}
+
+/// What a new handover says besides its entry: where it goes and why.
+pub struct Handing {
+    pub id: Uuid,
+    pub team: String,
+    pub note: String,
+    pub urgent: bool,
+    pub legal_basis: Option<LegalBasis>,
+}
+
+/// A new, pending handover of `entry` with its deadlines, made at `now` by `by` (a worker,
+/// or the system account of an online report).
+pub fn pending(
+    handing: Handing,
+    entry: &Entry,
+    by: Person,
+    calendar: &Calendar,
+    hours: &OfficeHours,
+    now: DateTime<Utc>,
+) -> Handover {
+    let d = deadlines(
+        calendar,
+        hours,
+        entry,
+        handing.urgent,
+        handing.legal_basis,
+        now,
+    );
+    Handover {
+        id: handing.id,
+        entry_id: entry.id,
+        team: handing.team,
+        note: handing.note,
+        urgent: handing.urgent,
+        state: HandoverState::Pending,
+        due_at: d.due_at,
+        legal_basis: d.legal_basis,
+        legal_due_at: d.legal_due_at,
+        created_at: now,
+        created_by: by,
+        acknowledged_at: None,
+        acknowledged_by: None,
+        done_at: None,
+        done_by: None,
+        overdue_at: None,
+        escalated_at: None,
+        escalated_to: Vec::new(),
+        forwarded_to: None,
+        reason: None,
+        forwarded_from: None,
+        version: 1,
     }
 }
 

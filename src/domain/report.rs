@@ -17,7 +17,7 @@ use crate::domain::chat::Language;
 use crate::domain::entry::{
     Category, Channel, Entry, IdentifiedSubject, Person, RiskChecklist, Status, Subject, Urgency,
 };
-use crate::domain::handover::{self, Handover, HandoverState, LegalBasis};
+use crate::domain::handover::{self, Handing, Handover, LegalBasis};
 use crate::domain::stream::StreamName;
 use crate::error::{AppError, Result};
 use crate::events::NewEvent;
@@ -422,39 +422,21 @@ pub fn receive(
         chat: None,
         call: None,
     };
-    let basis = legal_basis(valid.kind, &valid.subject, today);
-    let deadlines = handover::deadlines(
-        routing.calendar,
-        routing.hours,
-        &entry,
-        valid.urgent,
-        basis,
-        now,
-    );
-    let handover = Handover {
+    let handing = Handing {
         id: Uuid::new_v4(),
-        entry_id: entry.id,
         team: routing.team.to_owned(),
         note: valid.description.clone(),
         urgent: valid.urgent,
-        state: HandoverState::Pending,
-        due_at: deadlines.due_at,
-        legal_basis: deadlines.legal_basis,
-        legal_due_at: deadlines.legal_due_at,
-        created_at: now,
-        created_by: author,
-        acknowledged_at: None,
-        acknowledged_by: None,
-        done_at: None,
-        done_by: None,
-        overdue_at: None,
-        escalated_at: None,
-        escalated_to: Vec::new(),
-        forwarded_to: None,
-        reason: None,
-        forwarded_from: None,
-        version: 1,
+        legal_basis: legal_basis(valid.kind, &valid.subject, today),
     };
+    let handover = handover::pending(
+        handing,
+        &entry,
+        author,
+        routing.calendar,
+        routing.hours,
+        now,
+    );
     let report = Report {
         reference,
         kind: valid.kind,

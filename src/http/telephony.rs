@@ -70,7 +70,7 @@ async fn call_event(
     let signature = headers.get(SIGNATURE_HEADER).and_then(|v| v.to_str().ok());
     let call = telephony::receive(&state, &body, signature).await?;
     Ok(Json(CallView {
-        call: call.stream_data(state.clock.now())["call"].clone(),
+        call: call.view(state.clock.now()),
     }))
 }
 
@@ -93,9 +93,7 @@ async fn live_calls(
         Json(
             calls
                 .iter()
-                .map(|c| CallView {
-                    call: c.stream_data(now)["call"].clone(),
-                })
+                .map(|c| CallView { call: c.view(now) })
                 .collect(),
         ),
     ))
@@ -152,7 +150,7 @@ async fn get_call(
         }
     }
     Ok(Json(CallWithHistory {
-        call: found.stream_data(now)["call"].clone(),
+        call: found.view(now),
         earlier_entries,
         number_available: state.numbers.get(found.id, now).is_some(),
     }))
