@@ -154,6 +154,10 @@ async fn a_named_clients_entry_outside_ones_own_work_needs_a_reason(backend: Bac
     assert_eq!(status, 403, "the history holds the same client");
     let (status, _) = ville.get_json(&format!("{path}?reason=koska")).await;
     assert_eq!(status, 403, "a reason is a sentence, not a word");
+    let (status, _) = ville
+        .get_json(&format!("{path}?reason={}", "a".repeat(501)))
+        .await;
+    assert_eq!(status, 403, "nor a whole essay");
 
     let reason = "Asiakas soitti uudelleen ja viittasi aiempaan puheluun";
     let (status, entry) = ville
@@ -174,6 +178,7 @@ async fn a_named_clients_entry_outside_ones_own_work_needs_a_reason(backend: Bac
     assert_eq!(
         ville_rows,
         [
+            ("Refused".to_owned(), None),
             ("Refused".to_owned(), None),
             ("Refused".to_owned(), None),
             ("Refused".to_owned(), None),
@@ -253,6 +258,31 @@ async fn supervisors_read_an_entrys_log_and_a_clients_report(backend: Backend) {
         .get_json("/api/v1/access-log/subject?name=Pekka%20Puup%C3%A4%C3%A4")
         .await;
     assert_eq!(status, 403);
+    // Garbage in the queries is refused clearly.
+    for (query, expected) in [
+        ("/api/v1/access-log?entry=not-an-id", 400),
+        (
+            "/api/v1/access-log?entry=00000000-0000-0000-0000-000000000000",
+            404,
+        ),
+        ("/api/v1/access-log?entry={named}&extra=1", 400),
+        ("/api/v1/access-log/subject?name=%20", 422),
+        ("/api/v1/access-log/subject", 400),
+        ("/api/v1/access-log/subject?name=x&from=2026-13-01", 400),
+        (
+            "/api/v1/access-log/subject?name=x&from=2026-02-01&to=2026-01-01",
+            400,
+        ),
+    ] {
+        let path = query.replace("{named}", &named);
+        let long = format!("/api/v1/access-log/subject?name={}", "a".repeat(201));
+        for path in [path, long] {
+            let (status, body) = supervisor.get_json(&path).await;
+            let expected = if path.contains("aaaa") { 422 } else { expected };
+            assert_eq!(status, expected, "{path}: {body}");
+            assert!(body["error"]["code"].is_string(), "{path}: {body}");
+        }
+    }
     // The report is itself in the log.
     let log = app
         .db
