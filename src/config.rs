@@ -151,6 +151,10 @@ pub struct WsSettings {
     pub outbound_queue: usize,
     /// Events a live subscriber may fall behind before it is resynchronised from the table.
     pub live_buffer_events: usize,
+    /// PostgreSQL with several instances: how often each instance compares the heads of
+    /// the streams it has subscribers on with the table, to deliver what a lost
+    /// notification did not announce (an instance that died between commit and NOTIFY).
+    pub catch_up_secs: u64,
 }
 
 /// The anonymous client chat: lifetimes, limits, retention and the risk phrase lists.
@@ -360,6 +364,7 @@ impl Default for WsSettings {
             max_subscriptions: 64,
             outbound_queue: 256,
             live_buffer_events: 1024,
+            catch_up_secs: 5,
         }
     }
 }
@@ -409,6 +414,9 @@ impl Settings {
             return Err(AppError::Config(
                 "session_ttl_minutes must be positive and body_limit_bytes at least 1024".into(),
             ));
+        }
+        if self.ws.catch_up_secs == 0 {
+            return Err(AppError::Config("ws.catch_up_secs must be positive".into()));
         }
         if self.ws.heartbeat_secs == 0 || self.ws.idle_timeout_secs <= self.ws.heartbeat_secs {
             return Err(AppError::Config(

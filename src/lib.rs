@@ -89,7 +89,13 @@ impl Wiring {
     /// `live_buffer` is the hub's per-stream buffer (`ws.live_buffer_events`).
     pub fn new(live_buffer: usize) -> Self {
         let metrics = Metrics::new();
-        let hub = Hub::new(live_buffer, metrics.events_appended.clone());
+        let hub = Hub::new(
+            live_buffer,
+            events::HubCounters {
+                appended: metrics.events_appended.clone(),
+                relayed: metrics.events_relayed.clone(),
+            },
+        );
         Wiring { hub, metrics }
     }
 
@@ -167,6 +173,10 @@ pub async fn serve_with_listener(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
+    state.store.start_fanout(
+        std::time::Duration::from_secs(state.settings.ws.catch_up_secs),
+        state.shutdown.clone(),
+    );
     jobs::spawn_all(&state);
     let token = state.shutdown.clone();
     let app = router(state);

@@ -54,6 +54,8 @@ pub struct Metrics {
     pub ws_connections: Family<RoleLabels, Gauge>,
     /// Events committed by this instance.
     pub events_appended: Counter,
+    /// Events committed by other instances on the same PostgreSQL, read back here.
+    pub events_relayed: Counter,
     /// Events written to websockets.
     pub events_delivered: Counter,
     /// Subscriptions that replayed from the table (every subscribe does).
@@ -87,6 +89,7 @@ impl Metrics {
         let http_duration: DurationFamily = Family::new_with_constructor(duration_histogram);
         let ws_connections = Family::<RoleLabels, Gauge>::default();
         let events_appended = Counter::default();
+        let events_relayed = Counter::default();
         let events_delivered = Counter::default();
         let replays = Counter::default();
         let resyncs = Counter::default();
@@ -156,6 +159,11 @@ impl Metrics {
             events_appended.clone(),
         );
         registry.register(
+            "events_relayed",
+            "Events committed by another instance and read back by this one",
+            events_relayed.clone(),
+        );
+        registry.register(
             "events_delivered",
             "Events written to websocket subscribers",
             events_delivered.clone(),
@@ -176,6 +184,7 @@ impl Metrics {
             http_duration,
             ws_connections,
             events_appended,
+            events_relayed,
             events_delivered,
             replays,
             resyncs,

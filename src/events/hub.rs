@@ -113,18 +113,27 @@ impl<T> Drop for Subscription<T> {
 #[derive(Clone)]
 pub struct Hub {
     channels: Channels<Arc<Event>>,
-    /// Counts events committed by this process (the `events_appended` metric).
-    appended: Counter,
+    counters: HubCounters,
+}
+
+/// What the hub counts into the metrics.
+#[derive(Clone, Default)]
+pub struct HubCounters {
+    /// Events committed by this process (`events_appended`).
+    pub appended: Counter,
+    /// Events committed by another instance and read from the table here
+    /// (`events_relayed`).
+    pub relayed: Counter,
 }
 
 pub type HubSubscription = Subscription<Arc<Event>>;
 
 impl Hub {
     /// `capacity` is the number of events a receiver may fall behind before it lags.
-    pub fn new(capacity: usize, appended: Counter) -> Self {
+    pub fn new(capacity: usize, counters: HubCounters) -> Self {
         Hub {
             channels: Channels::new(capacity),
-            appended,
+            counters,
         }
     }
 
@@ -133,9 +142,21 @@ impl Hub {
         self.channels.subscribe(stream)
     }
 
-    /// Hands committed events to the stream's current subscribers, in the order given.
+    /// Hands events this process committed to the stream's current subscribers, in the
+    /// order given.
     pub fn publish(&self, events: &[Event]) {
-        self.appended.inc_by(events.len() as u64);
+        self.counters.appended.inc_by(events.len() as u64);
+        self.send(events);
+    }
+
+    /// Hands events another instance committed (read back from the table) to this
+    /// process's subscribers.
+    pub fn relay(&self, events: &[Event]) {
+        self.counters.relayed.inc_by(events.len() as u64);
+        self.send(events);
+    }
+
+    fn send(&self, events: &[Event]) {
         self.channels.send_all(
             events
                 .iter()
@@ -166,7 +187,7 @@ mod tests {
 
     #[tokio::test]
     async fn subscribers_receive_only_their_stream() {
-        let hub = Hub::new(8, Counter::default());
+        let hub = Hub::new(8, HubCounters::default());
         let mut desk = hub.subscribe("desk");
         let mut team = hub.subscribe("team:adults");
         hub.publish(&[event("desk", 1), event("team:adults", 1), event("desk", 2)]);
@@ -178,7 +199,7 @@ mod tests {
 
     #[tokio::test]
     async fn channels_are_dropped_with_their_last_subscriber() {
-        let hub = Hub::new(8, Counter::default());
+        let hub = Hub::new(8, HubCounters::default());
         let a = hub.subscribe("chat:1");
         let b = hub.subscribe("chat:1");
         drop(a);
@@ -189,7 +210,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_slow_receiver_lags_instead_of_blocking_the_publisher() {
-        let hub = Hub::new(2, Counter::default());
+        let hub = Hub::new(2, HubCounters::default());
         let mut slow = hub.subscribe("desk");
         hub.publish(&(1..=5).map(|s| event("desk", s)).collect::<Vec<_>>());
         assert!(matches!(

@@ -10,7 +10,7 @@ mod hub;
 pub mod subscription;
 pub mod typing;
 
-pub use hub::{Channels, Hub, HubSubscription, Subscription};
+pub use hub::{Channels, Hub, HubCounters, HubSubscription, Subscription};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;

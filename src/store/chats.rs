@@ -377,7 +377,7 @@ macro_rules! impl_chat_store {
                 .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
-                self.hub.publish(&appended);
+                self.published(&appended);
                 Ok($crate::store::MessageWrite::Created($crate::domain::chat::ChatMessage {
                     seq,
                     client_id: message.client_id,

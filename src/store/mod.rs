@@ -7,6 +7,7 @@
 
 mod calls;
 mod chats;
+mod pg_fanout;
 pub mod postgres;
 mod referrals;
 mod reports;
@@ -18,6 +19,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use tokio_util::sync::CancellationToken;
 use utoipa::ToSchema;
 
 use crate::domain::account::{NewUser, Team, User};
@@ -139,6 +141,12 @@ pub trait Store:
     ChatStore + CallStore + ReferralStore + ReportStore + Send + Sync + 'static
 {
     fn backend(&self) -> Backend;
+
+    /// Starts carrying this instance's commits to the other instances on the same
+    /// database, and theirs to this instance's hub (PostgreSQL: NOTIFY and LISTEN, with a
+    /// catch-up from the table every `catch_up_every`). Nothing on SQLite, which is one
+    /// process. The tasks end with `shutdown`.
+    fn start_fanout(&self, catch_up_every: std::time::Duration, shutdown: CancellationToken);
 
     /// Cheap round trip, for readiness checks.
     async fn ping(&self) -> Result<()>;

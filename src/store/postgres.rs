@@ -1,21 +1,31 @@
 //! PostgreSQL, for several instances behind a load balancer. One pool serves reads and
-//! writes; the per-stream counter row's lock orders concurrent writers.
+//! writes; the per-stream counter row's lock orders concurrent writers; `pg_fanout`
+//! carries each instance's commits to the others.
 
 use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 use crate::error::Result;
-use crate::events::Hub;
+use tokio_util::sync::CancellationToken;
+
+use crate::events::{Event, Hub};
 use crate::store::Backend;
+use crate::store::pg_fanout::{self, Relay};
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
 pub struct PgStore {
     pool: PgPool,
     hub: Hub,
+    /// Pointers to this instance's commits, for the other instances (`pg_fanout`).
+    relay: Arc<Relay>,
+    /// The NOTIFY channel of this database schema.
+    channel: String,
 }
 
 impl PgStore {
@@ -30,7 +40,30 @@ impl PgStore {
             .connect_with(options)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(PgStore { pool, hub })
+        let channel = pg_fanout::channel_name(&pool).await?;
+        Ok(PgStore {
+            pool,
+            hub,
+            relay: Arc::new(Relay::new()),
+            channel,
+        })
+    }
+
+    /// After a commit: wake this instance's subscribers and tell the other instances.
+    fn published(&self, events: &[Event]) {
+        self.hub.publish(events);
+        self.relay.committed(events);
+    }
+
+    fn start_fanout_tasks(&self, catch_up_every: Duration, shutdown: CancellationToken) {
+        pg_fanout::start(
+            self.pool.clone(),
+            self.hub.clone(),
+            Arc::clone(&self.relay),
+            self.channel.clone(),
+            catch_up_every,
+            shutdown,
+        );
     }
 
     fn writer(&self) -> &PgPool {

@@ -297,6 +297,11 @@ pub(super) fn handover_error(err: sqlx::Error) -> AppError {
     )
 }
 
+/// A stream's events after a sequence number, oldest first: `$1` stream, `$2` since,
+/// `$3` limit.
+pub(super) const EVENTS_SINCE: &str = "SELECT stream, seq, kind, at, data FROM events \
+     WHERE stream = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+
 pub(super) const USER_COLUMNS: &str = "u.id, u.username, u.display_name, u.role, u.team_key";
 
 macro_rules! impl_store {
@@ -393,7 +398,7 @@ macro_rules! impl_store {
             ) -> $crate::error::Result<Vec<$crate::events::Event>> {
                 let appended = Self::append_in_tx(&mut tx, events, at).await?;
                 tx.commit().await?;
-                self.hub.publish(&appended);
+                self.published(&appended);
                 Ok(appended)
             }
         }
@@ -402,6 +407,14 @@ macro_rules! impl_store {
         impl $crate::store::Store for $store {
             fn backend(&self) -> $crate::store::Backend {
                 $backend
+            }
+
+            fn start_fanout(
+                &self,
+                catch_up_every: std::time::Duration,
+                shutdown: tokio_util::sync::CancellationToken,
+            ) {
+                self.start_fanout_tasks(catch_up_every, shutdown);
             }
 
             async fn ping(&self) -> $crate::error::Result<()> {
@@ -622,10 +635,8 @@ macro_rules! impl_store {
                 since: i64,
                 limit: i64,
             ) -> $crate::error::Result<Vec<$crate::events::Event>> {
-                let rows: Vec<$crate::store::sql::EventRow> = sqlx::query_as(
-                    "SELECT stream, seq, kind, at, data FROM events \
-                     WHERE stream = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-                )
+                let rows: Vec<$crate::store::sql::EventRow> =
+                    sqlx::query_as($crate::store::sql::EVENTS_SINCE)
                 .bind(stream)
                 .bind(since)
                 .bind(limit)

@@ -68,6 +68,19 @@ impl SqliteStore {
         })
     }
 
+    /// After a commit: wake the subscribers (all of them are in this process).
+    fn published(&self, events: &[crate::events::Event]) {
+        self.hub.publish(events);
+    }
+
+    /// One process owns the file, so there is no other instance to hear from.
+    fn start_fanout_tasks(
+        &self,
+        _catch_up_every: Duration,
+        _shutdown: tokio_util::sync::CancellationToken,
+    ) {
+    }
+
     fn writer(&self) -> &SqlitePool {
         &self.writer
     }

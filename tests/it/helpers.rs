@@ -268,8 +268,7 @@ pub struct TestApp {
     pub state: AppState,
     pub clock: Arc<ManualClock>,
     pub base: String,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<()>>,
+    running: Running,
 }
 
 impl TestApp {
@@ -314,26 +313,45 @@ impl TestApp {
         let state = wiring
             .into_state(settings, db.store.clone(), register, clock.clone())
             .expect("valid settings");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server_state = state.clone();
-        let server = tokio::spawn(async move {
-            paivystys::serve_with_listener(server_state, listener, async {
-                let _ = stopped.await;
-            })
-            .await
-            .expect("server runs");
-        });
+        let running = Running::start(state.clone()).await;
         Some(TestApp {
             db,
             shelter_schema,
             state,
             clock,
-            base: format!("http://{addr}"),
-            stop: Some(stop),
-            server: Some(server),
+            base: running.base.clone(),
+            running,
         })
+    }
+
+    /// A second instance on this test's PostgreSQL schema (and shelter register), as a
+    /// load balancer would put beside the first: its own hub, pool and listener.
+    pub async fn spawn_peer(&self) -> Peer {
+        assert_eq!(
+            self.db.backend,
+            Backend::Postgres,
+            "instances share PostgreSQL"
+        );
+        let settings = self.state.settings.clone();
+        let wiring = Wiring::new(settings.ws.live_buffer_events);
+        let options = PgConnectOptions::from_str(&postgres_url())
+            .expect("postgres url")
+            .options([("search_path", self.db.location.as_str())]);
+        let store: Arc<dyn Store> = Arc::new(
+            PgStore::open_with(options, wiring.hub.clone())
+                .await
+                .expect("open postgres"),
+        );
+        let register = Arc::new(shelter::Shelter::open(&settings).await.unwrap());
+        let state = wiring
+            .into_state(settings, store, Some(register), self.clock.clone())
+            .expect("valid settings");
+        let running = Running::start(state.clone()).await;
+        Peer {
+            state,
+            base: running.base.clone(),
+            running,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -347,25 +365,7 @@ impl TestApp {
     }
 
     pub async fn login(&self, username: &str, secret: &str) -> Client {
-        let jar = Arc::new(reqwest::cookie::Jar::default());
-        let http = reqwest::Client::builder()
-            .cookie_provider(jar.clone())
-            .build()
-            .unwrap();
-        let response = http
-            .post(self.url("/api/v1/session"))
-            .json(&json!({"username": username, "password": secret}))
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "login as {username}");
-        let body: Value = response.json().await.unwrap();
-        Client {
-            http,
-            jar,
-            csrf: body["csrf_token"].as_str().unwrap().to_owned(),
-            base: self.base.clone(),
-        }
+        login_at(&self.base, username, secret).await
     }
 
     /// Appends events the way a feature's write would (state change and events commit
@@ -386,6 +386,54 @@ impl TestApp {
 
     /// Stops the server the way SIGTERM does and waits for it to finish.
     pub async fn shutdown(&mut self) {
+        self.running.shutdown().await;
+    }
+}
+
+/// Another instance beside a `TestApp`, on the same PostgreSQL schema.
+pub struct Peer {
+    pub state: AppState,
+    pub base: String,
+    running: Running,
+}
+
+impl Peer {
+    pub async fn login(&self, username: &str, secret: &str) -> Client {
+        login_at(&self.base, username, secret).await
+    }
+
+    pub async fn shutdown(&mut self) {
+        self.running.shutdown().await;
+    }
+}
+
+/// A server task on a port-0 listener, until `shutdown`.
+struct Running {
+    base: String,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Running {
+    async fn start(state: AppState) -> Running {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            paivystys::serve_with_listener(state, listener, async {
+                let _ = stopped.await;
+            })
+            .await
+            .expect("server runs");
+        });
+        Running {
+            base: format!("http://{addr}"),
+            stop: Some(stop),
+            server: Some(server),
+        }
+    }
+
+    async fn shutdown(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -395,6 +443,29 @@ impl TestApp {
                 .expect("server stops in time")
                 .unwrap();
         }
+    }
+}
+
+/// Logs in at a server and keeps the session cookie and CSRF token.
+pub async fn login_at(base: &str, username: &str, secret: &str) -> Client {
+    let jar = Arc::new(reqwest::cookie::Jar::default());
+    let http = reqwest::Client::builder()
+        .cookie_provider(jar.clone())
+        .build()
+        .unwrap();
+    let response = http
+        .post(format!("{base}/api/v1/session"))
+        .json(&json!({"username": username, "password": secret}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "login as {username}");
+    let body: Value = response.json().await.unwrap();
+    Client {
+        http,
+        jar,
+        csrf: body["csrf_token"].as_str().unwrap().to_owned(),
+        base: base.to_owned(),
     }
 }
 

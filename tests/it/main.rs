@@ -11,6 +11,7 @@ mod cli;
 mod entries;
 mod handovers;
 mod i18n;
+mod instances;
 mod operations;
 mod reports;
 mod security;

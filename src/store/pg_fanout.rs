@@ -1,0 +1,450 @@
+//! Cross-instance fan-out on PostgreSQL: several instances share one database and nothing
+//! else, and every console sees every committed event once, in order, whichever instance
+//! it is connected to.
+//!
+//! The table is the truth and a notification only a wake-up:
+//!
+//! - **Sending.** After a commit the writing instance records a pointer (stream, first and
+//!   last sequence number) in its [`Relay`]. One task per instance sends the pending
+//!   pointers as `NOTIFY` payloads. While one notification is in flight the next commits'
+//!   pointers merge per stream, so under load many transactions share one notification:
+//!   PostgreSQL's commit-time notify lock is taken by one small transaction at a time,
+//!   never by the writers themselves, and a writer's acknowledgement never waits for it.
+//! - **Receiving.** Each instance keeps one `LISTEN` connection of its own. For a pointer
+//!   on a stream it has subscribers on, it reads from the table the events it has not yet
+//!   relayed and hands them to its hub; followers already drop duplicates and go back to
+//!   the table on a gap (`events::subscription`).
+//! - **Catching up.** Notifications are lost while the listener is disconnected, and when
+//!   an instance dies between its commit and its NOTIFY. So after every (re)connect, and
+//!   every `ws.catch_up_secs`, the instance compares the heads of its subscribed streams
+//!   with what it has relayed and reads the difference.
+//!
+//! The channel name carries the schema, so instances of one deployment (or one test) hear
+//! only each other.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use sqlx::PgPool;
+use sqlx::postgres::{PgListener, PgPoolOptions};
+use tokio::sync::{Notify, mpsc};
+use tokio_util::sync::CancellationToken;
+
+use crate::error::Result;
+use crate::events::{Event, Hub};
+use crate::store::sql::{EVENTS_SINCE, EventRow};
+
+/// PostgreSQL refuses a payload of 8,000 bytes or more; stay clear of it.
+const MAX_PAYLOAD: usize = 7_000;
+/// Events read from the table per query while relaying.
+const PAGE: i64 = 500;
+/// The listener's longest pause between reconnection attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// The sequence numbers one or more transactions added to a stream.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Span {
+    first: i64,
+    last: i64,
+}
+
+/// One notification: who sent it, and `[stream, first, last]` per stream. Short keys,
+/// because the payload limit decides how many streams fit.
+#[derive(Debug, Serialize, Deserialize, PartialEq)]
+struct Payload {
+    o: String,
+    p: Vec<(String, i64, i64)>,
+}
+
+/// The pointers this instance has committed and not yet announced.
+pub struct Relay {
+    pending: Mutex<BTreeMap<String, Span>>,
+    wake: Notify,
+    /// Nothing is collected until the sending task runs (a `migrate` or `user add` never
+    /// starts one).
+    sending: AtomicBool,
+}
+
+impl Relay {
+    pub fn new() -> Self {
+        Relay {
+            pending: Mutex::new(BTreeMap::new()),
+            wake: Notify::new(),
+            sending: AtomicBool::new(false),
+        }
+    }
+
+    /// Records what a transaction committed; called after the commit.
+    pub fn committed(&self, events: &[Event]) {
+        if events.is_empty() || !self.sending.load(Ordering::Relaxed) {
+            return;
+        }
+        let mut pending = self.pending.lock().expect("relay lock");
+        for event in events {
+            pending
+                .entry(event.stream.clone())
+                .and_modify(|span| {
+                    span.first = span.first.min(event.seq);
+                    span.last = span.last.max(event.seq);
+                })
+                .or_insert(Span {
+                    first: event.seq,
+                    last: event.seq,
+                });
+        }
+        drop(pending);
+        // Stores a permit when the sender is busy, so no wake-up is lost.
+        self.wake.notify_one();
+    }
+
+    fn take(&self) -> BTreeMap<String, Span> {
+        std::mem::take(&mut *self.pending.lock().expect("relay lock"))
+    }
+}
+
+/// The notification channel of the database's current schema.
+pub async fn channel_name(pool: &PgPool) -> Result<String> {
+    let schema: String = sqlx::query_scalar("SELECT current_schema()")
+        .fetch_one(pool)
+        .await?;
+    let mut name = format!("paivystys_events:{schema}");
+    // Identifiers are at most 63 bytes; LISTEN would silently truncate a longer one while
+    // pg_notify would not, and the two would never meet.
+    while name.len() > 63 {
+        name.pop();
+    }
+    Ok(name)
+}
+
+/// Splits the pending pointers into payloads under the size limit.
+fn encode(origin: &str, pending: BTreeMap<String, Span>) -> Vec<String> {
+    let mut payloads = Vec::new();
+    let mut batch = Payload {
+        o: origin.to_owned(),
+        p: Vec::new(),
+    };
+    let mut size = origin.len() + 16;
+    for (stream, span) in pending {
+        let item = stream.len() + 48;
+        if size + item > MAX_PAYLOAD && !batch.p.is_empty() {
+            payloads.push(serde_json::to_string(&batch).expect("plain JSON"));
+            batch.p.clear();
+            size = origin.len() + 16;
+        }
+        size += item;
+        batch.p.push((stream, span.first, span.last));
+    }
+    if !batch.p.is_empty() {
+        payloads.push(serde_json::to_string(&batch).expect("plain JSON"));
+    }
+    payloads
+}
+
+/// What the listening task hears.
+enum Heard {
+    /// Listening (again): whatever was announced meanwhile is lost, so catch up.
+    Listening,
+    Payload(String),
+}
+
+/// Starts this instance's sending, listening and relaying tasks; they end with `shutdown`.
+pub fn start(
+    pool: PgPool,
+    hub: Hub,
+    relay: std::sync::Arc<Relay>,
+    channel: String,
+    catch_up_every: Duration,
+    shutdown: CancellationToken,
+) {
+    let origin = format!("{:016x}", rand::random::<u64>());
+    relay.sending.store(true, Ordering::Relaxed);
+    tokio::spawn(send_notifications(
+        pool.clone(),
+        relay,
+        channel.clone(),
+        origin.clone(),
+        shutdown.clone(),
+    ));
+    let (heard_tx, heard_rx) = mpsc::channel(1024);
+    tokio::spawn(listen(pool.clone(), channel, heard_tx, shutdown.clone()));
+    tokio::spawn(
+        Relayer {
+            pool,
+            hub,
+            origin,
+            relayed: HashMap::new(),
+        }
+        .run(heard_rx, catch_up_every, shutdown),
+    );
+}
+
+async fn send_notifications(
+    pool: PgPool,
+    relay: std::sync::Arc<Relay>,
+    channel: String,
+    origin: String,
+    shutdown: CancellationToken,
+) {
+    loop {
+        let stopping = tokio::select! {
+            _ = shutdown.cancelled() => true,
+            _ = relay.wake.notified() => false,
+        };
+        for payload in encode(&origin, relay.take()) {
+            if let Err(err) = sqlx::query("SELECT pg_notify($1, $2)")
+                .bind(&channel)
+                .bind(&payload)
+                .execute(&pool)
+                .await
+            {
+                // The events are committed; the other instances find them on their next
+                // catch-up instead.
+                tracing::warn!(error = %err, "NOTIFY failed; other instances catch up from the table");
+                break;
+            }
+        }
+        if stopping {
+            return;
+        }
+    }
+}
+
+/// Keeps one LISTEN connection open (a pool of its own, named in `pg_stat_activity`),
+/// reconnecting with backoff, and passes on what it hears.
+async fn listen(
+    pool: PgPool,
+    channel: String,
+    heard: mpsc::Sender<Heard>,
+    shutdown: CancellationToken,
+) {
+    let options = (*pool.connect_options())
+        .clone()
+        .application_name("paivystys-listener");
+    let own = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_lazy_with(options);
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        let connected = async {
+            let mut listener = PgListener::connect_with(&own).await?;
+            listener.listen(&channel).await?;
+            Ok::<_, sqlx::Error>(listener)
+        };
+        let mut listener = tokio::select! {
+            _ = shutdown.cancelled() => return,
+            connected = connected => match connected {
+                Ok(listener) => listener,
+                Err(err) => {
+                    tracing::warn!(error = %err, ?backoff, "LISTEN connection failed; retrying");
+                    tokio::select! {
+                        _ = shutdown.cancelled() => return,
+                        _ = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(MAX_BACKOFF);
+                    continue;
+                }
+            },
+        };
+        backoff = Duration::from_millis(100);
+        if heard.send(Heard::Listening).await.is_err() {
+            return;
+        }
+        loop {
+            let next = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                next = listener.try_recv() => next,
+            };
+            let message = match next {
+                Ok(Some(notification)) => Heard::Payload(notification.payload().to_owned()),
+                // The connection dropped and was re-established (and LISTEN re-issued).
+                Ok(None) => Heard::Listening,
+                Err(err) => {
+                    tracing::warn!(error = %err, "LISTEN connection lost; reconnecting");
+                    break;
+                }
+            };
+            if heard.send(message).await.is_err() {
+                return;
+            }
+        }
+    }
+}
+
+/// Reads other instances' events from the table and hands them to this instance's hub.
+struct Relayer {
+    pool: PgPool,
+    hub: Hub,
+    origin: String,
+    /// Per subscribed stream, the last sequence number handed to the hub (or known to
+    /// have been, for this instance's own commits).
+    relayed: HashMap<String, i64>,
+}
+
+impl Relayer {
+    async fn run(
+        mut self,
+        mut heard: mpsc::Receiver<Heard>,
+        every: Duration,
+        shutdown: CancellationToken,
+    ) {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let done = tokio::select! {
+                _ = shutdown.cancelled() => return,
+                message = heard.recv() => match message {
+                    None => return,
+                    Some(Heard::Listening) => self.catch_up().await,
+                    Some(Heard::Payload(payload)) => self.follow_pointers(&payload).await,
+                },
+                _ = tick.tick() => self.catch_up().await,
+            };
+            if let Err(err) = done {
+                // The next pointer or tick tries again; followers are unharmed meanwhile.
+                tracing::warn!(error = %err, "relaying events from other instances failed");
+            }
+        }
+    }
+
+    /// The streams this instance has subscribers on; forgets the rest.
+    fn subscribed(&mut self) -> HashSet<String> {
+        let active: HashSet<String> = self.hub.active_streams().into_iter().collect();
+        self.relayed.retain(|stream, _| active.contains(stream));
+        active
+    }
+
+    async fn follow_pointers(&mut self, payload: &str) -> Result<()> {
+        let payload: Payload = match serde_json::from_str(payload) {
+            Ok(payload) => payload,
+            Err(err) => {
+                tracing::warn!(error = %err, "ignoring a malformed event notification");
+                return Ok(());
+            }
+        };
+        let active = self.subscribed();
+        for (stream, first, last) in payload.p {
+            if !active.contains(&stream) {
+                continue;
+            }
+            if payload.o == self.origin {
+                // Already published by this instance at its commit.
+                let seen = self.relayed.entry(stream).or_insert(last);
+                *seen = (*seen).max(last);
+                continue;
+            }
+            let from = self.relayed.get(&stream).copied().unwrap_or(first - 1);
+            if from < last {
+                self.relay_after(&stream, from).await?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Compares every subscribed stream's head with what was relayed.
+    async fn catch_up(&mut self) -> Result<()> {
+        let active: Vec<String> = self.subscribed().into_iter().collect();
+        if active.is_empty() {
+            return Ok(());
+        }
+        let heads: Vec<(String, i64)> =
+            sqlx::query_as("SELECT name, head FROM streams WHERE name = ANY($1)")
+                .bind(&active)
+                .fetch_all(&self.pool)
+                .await?;
+        for (stream, head) in heads {
+            // A stream never relayed: its followers replayed the table when they
+            // subscribed; offering the newest event again is enough for one that
+            // missed it, and a duplicate for the rest.
+            let from = self.relayed.get(&stream).copied().unwrap_or(head - 1);
+            if from < head {
+                self.relay_after(&stream, from).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn relay_after(&mut self, stream: &str, mut since: i64) -> Result<()> {
+        loop {
+            let rows: Vec<EventRow> = sqlx::query_as(EVENTS_SINCE)
+                .bind(stream)
+                .bind(since)
+                .bind(PAGE)
+                .fetch_all(&self.pool)
+                .await?;
+            let full = rows.len() as i64 == PAGE;
+            let events = rows
+                .into_iter()
+                .map(Event::try_from)
+                .collect::<Result<Vec<_>>>()?;
+            if let Some(last) = events.last() {
+                since = last.seq;
+                self.hub.relay(&events);
+                self.relayed.insert(stream.to_owned(), since);
+            }
+            if !full {
+                return Ok(());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(first: i64, last: i64) -> Span {
+        Span { first, last }
+    }
+
+    #[test]
+    fn pointers_fit_under_the_payload_limit_and_lose_no_stream() {
+        let pending: BTreeMap<String, Span> = (0..2_000)
+            .map(|i| (format!("chat:{:036}", i), span(i, i + 1)))
+            .collect();
+        let payloads = encode("abc", pending);
+        assert!(
+            payloads.len() > 1,
+            "2,000 chat streams need several payloads"
+        );
+        let mut seen = 0;
+        for payload in &payloads {
+            assert!(
+                payload.len() < 8_000,
+                "PostgreSQL refuses {} bytes",
+                payload.len()
+            );
+            let decoded: Payload = serde_json::from_str(payload).unwrap();
+            assert_eq!(decoded.o, "abc");
+            seen += decoded.p.len();
+        }
+        assert_eq!(seen, 2_000);
+    }
+
+    #[test]
+    fn commits_merge_per_stream_while_a_notification_is_in_flight() {
+        let relay = Relay::new();
+        let event = |stream: &str, seq| Event {
+            stream: stream.into(),
+            seq,
+            kind: "test".into(),
+            at: chrono::Utc::now(),
+            data: serde_json::json!({}),
+        };
+        relay.committed(&[event("desk", 1)]);
+        assert!(
+            relay.take().is_empty(),
+            "nothing is collected before sending starts"
+        );
+        relay.sending.store(true, Ordering::Relaxed);
+        relay.committed(&[event("desk", 4), event("team:adults", 2)]);
+        relay.committed(&[event("desk", 5)]);
+        relay.committed(&[event("desk", 3)]);
+        let pending = relay.take();
+        assert_eq!(pending["desk"], span(3, 5));
+        assert_eq!(pending["team:adults"], span(2, 2));
+        assert!(relay.take().is_empty());
+    }
+}

@@ -1,0 +1,265 @@
+//! Several instances on one PostgreSQL database and nothing else: a write on one is seen
+//! live on the others, in order and once; a lost LISTEN connection loses nothing.
+//!
+//! The catch-up timer is set to an hour in these tests unless a test is about it, so what
+//! arrives within the wait came through NOTIFY (or the catch-up after a reconnect), not
+//! through the periodic safety net.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use paivystys::domain::roles::Role;
+use reqwest::Method;
+use serde_json::{Value, json};
+use sqlx::Connection;
+
+use crate::helpers::{Backend, Client, TestApp, WAIT, Ws, postgres_url};
+
+/// Three instances on one schema, with the periodic catch-up out of the way.
+async fn three_instances() -> Option<(TestApp, crate::helpers::Peer, crate::helpers::Peer)> {
+    let app = TestApp::spawn_with(Backend::Postgres, |s| s.ws.catch_up_secs = 3600).await?;
+    let b = app.spawn_peer().await;
+    let c = app.spawn_peer().await;
+    Some((app, b, c))
+}
+
+fn entry(summary: &str) -> Value {
+    json!({"id": uuid::Uuid::new_v4(), "channel": "phone_in", "category": "crisis",
+           "urgency": "normal", "summary": summary,
+           "subject": {"anonymous": true, "alias": "Soittaja"}})
+}
+
+async fn log_entry(worker: &Client, summary: &str) -> Value {
+    let (status, body) = worker
+        .send_json(Method::POST, "/api/v1/entries", entry(summary))
+        .await;
+    assert_eq!(status, 201, "{body}");
+    body
+}
+
+async fn desk_socket(worker: &Client) -> Ws {
+    let mut ws = worker.ws().await;
+    ws.subscribe("desk", 0).await;
+    assert_eq!(ws.next().await["type"], "subscribed");
+    ws
+}
+
+/// The next `count` event frames of a socket.
+async fn events(ws: &mut Ws, count: usize) -> Vec<Value> {
+    let mut out = Vec::with_capacity(count);
+    while out.len() < count {
+        let frame = ws.next().await;
+        if frame["type"] == "event" {
+            out.push(frame);
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_on_one_instance_is_seen_live_on_the_others() {
+    let Some((app, b, c)) = three_instances().await else {
+        return;
+    };
+    let secret = app.db.add_user("olli", Role::Oncall, None).await;
+    let on_a = app.login("olli", &secret).await;
+    let on_b = b.login("olli", &secret).await;
+    let on_c = c.login("olli", &secret).await;
+    let mut watch_b = desk_socket(&on_b).await;
+    let mut watch_c = desk_socket(&on_c).await;
+
+    let written = log_entry(&on_a, "Soitto instanssilta A").await;
+    for ws in [&mut watch_b, &mut watch_c] {
+        let seen = &events(ws, 1).await[0];
+        assert_eq!(seen["kind"], "entry.created");
+        assert_eq!(seen["seq"], 1);
+        assert_eq!(seen["data"]["entry"]["id"], written["id"], "{seen}");
+    }
+
+    // Writers on all three at once: every console gets 1..=N, each once, in order.
+    let mut writers = Vec::new();
+    for (worker, name) in [(on_a, "a"), (on_b, "b"), (on_c, "c")] {
+        writers.push(tokio::spawn(async move {
+            for i in 0..15 {
+                log_entry(&worker, &format!("Soitto {name}{i}")).await;
+            }
+        }));
+    }
+    let on_a_again = app.login("olli", &secret).await;
+    let mut watch_a = on_a_again.ws().await;
+    watch_a.subscribe("desk", 1).await;
+    for ws in [&mut watch_a, &mut watch_b, &mut watch_c] {
+        let seqs: Vec<i64> = events(ws, 45)
+            .await
+            .iter()
+            .map(|e| e["seq"].as_i64().unwrap())
+            .collect();
+        assert_eq!(seqs, (2..=46).collect::<Vec<_>>(), "gap-free and once");
+    }
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    let metrics = reqwest::get(format!("{}/metrics", b.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("paivystys_events_relayed_total ") && !l.ends_with(" 0")),
+        "instance B counts what it relayed:\n{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_on_one_instance_talks_with_a_worker_on_another() {
+    let Some((app, b, _c)) = three_instances().await else {
+        return;
+    };
+    let secret = app.db.add_user("olli", Role::Oncall, None).await;
+    let worker = b.login("olli", &secret).await;
+
+    // The client's page reached instance A; the worker's console is on B.
+    let http = reqwest::Client::new();
+    let opened: Value = http
+        .post(app.url("/api/v1/public/chats"))
+        .json(&json!({"language": "fi"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let chat_id = opened["chat_id"].as_str().unwrap().to_owned();
+    let stream = format!("chat:{chat_id}");
+    let url = format!("{}/api/v1/ws", app.base.replacen("http", "ws", 1));
+    let (socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    let mut client = Ws { socket };
+    client
+        .send(json!({"type": "auth", "token": opened["token"]}))
+        .await;
+    assert_eq!(client.next().await["type"], "authenticated");
+    client.subscribe(&stream, 0).await;
+
+    let (status, _) = worker
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/chats/{chat_id}/accept"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, ack) = worker
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/chats/{chat_id}/messages"),
+            json!({"client_id": uuid::Uuid::new_v4(), "body": "Hei, olen täällä."}),
+        )
+        .await;
+    assert_eq!(status, 201, "{ack}");
+    let reply = loop {
+        let frame = client.next().await;
+        if frame["kind"] == "chat.message" {
+            break frame;
+        }
+    };
+    assert_eq!(reply["seq"], ack["seq"]);
+    assert_eq!(reply["data"]["body"], "Hei, olen täällä.");
+}
+
+/// The backend pids of the LISTEN connections of one schema's instances.
+async fn listener_pids(conn: &mut sqlx::PgConnection, schema: &str) -> BTreeSet<i32> {
+    sqlx::query_scalar(
+        "SELECT pid FROM pg_stat_activity \
+         WHERE application_name = 'paivystys-listener' AND query LIKE '%' || $1 || '%'",
+    )
+    .bind(schema)
+    .fetch_all(conn)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_terminated_listener_connection_loses_nothing() {
+    let Some((app, b, _c)) = three_instances().await else {
+        return;
+    };
+    let secret = app.db.add_user("olli", Role::Oncall, None).await;
+    let writer = app.login("olli", &secret).await;
+    let watcher = b.login("olli", &secret).await;
+    let mut watch = desk_socket(&watcher).await;
+    log_entry(&writer, "Ennen katkosta").await;
+    assert_eq!(events(&mut watch, 1).await[0]["seq"], 1);
+
+    let mut admin = sqlx::PgConnection::connect(&postgres_url()).await.unwrap();
+    let before = listener_pids(&mut admin, &app.db.location).await;
+    assert_eq!(before.len(), 3, "one LISTEN connection per instance");
+    // A database restart or a network cut, as the listeners see it: every instance's
+    // LISTEN connection is killed, and writes go on meanwhile.
+    let terminating = sqlx::query("SELECT pg_terminate_backend(pid) FROM unnest($1) AS pid")
+        .bind(before.iter().copied().collect::<Vec<_>>())
+        .execute(&mut admin);
+    let (terminated, _) = tokio::join!(terminating, async {
+        for i in 0..10 {
+            log_entry(&writer, &format!("Katkon aikana {i}")).await;
+        }
+    });
+    terminated.unwrap();
+
+    let seqs: Vec<i64> = events(&mut watch, 10)
+        .await
+        .iter()
+        .map(|e| e["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        seqs,
+        (2..=11).collect::<Vec<_>>(),
+        "nothing missed, nothing twice"
+    );
+
+    // The listeners are back (new connections), and live delivery goes on through them.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let now = listener_pids(&mut admin, &app.db.location).await;
+        if now.len() == 3 && now.is_disjoint(&before) {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "listeners did not reconnect: before {before:?}, now {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    log_entry(&writer, "Katkon jälkeen").await;
+    assert_eq!(events(&mut watch, 1).await[0]["seq"], 12);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_notification_is_caught_up_by_the_timer() {
+    // An instance that dies between its commit and its NOTIFY: simulated by a commit
+    // that no instance announces (written straight to the tables, as that instance did).
+    let Some(app) = TestApp::spawn_with(Backend::Postgres, |s| s.ws.catch_up_secs = 1).await else {
+        return;
+    };
+    let secret = app.db.add_user("olli", Role::Oncall, None).await;
+    let watcher = app.login("olli", &secret).await;
+    let mut watch = desk_socket(&watcher).await;
+    app.db
+        .execute_raw(
+            "WITH head AS (INSERT INTO streams (name, head) VALUES ('desk', 1) \
+             ON CONFLICT (name) DO UPDATE SET head = streams.head + 1 RETURNING head) \
+             INSERT INTO events (stream, seq, kind, at, data) \
+             SELECT 'desk', head, 'test.unannounced', now(), '{}' FROM head",
+        )
+        .await
+        .unwrap();
+    let seen = &events(&mut watch, 1).await[0];
+    assert_eq!(
+        (seen["seq"].as_i64(), seen["kind"].as_str()),
+        (Some(1), Some("test.unannounced"))
+    );
+}
