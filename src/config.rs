@@ -28,7 +28,7 @@ pub const PLACEHOLDER_ONCALL_PHONE: &str = "0800 000 000";
 /// else (e.g. `PAIVYSTYS_CONFIG`, or a test harness's own) are not settings and are left
 /// alone; a settings *file* with an unknown key is refused, so a typo cannot silently fall
 /// back to a default.
-const TOP_LEVEL_KEYS: [&str; 16] = [
+const TOP_LEVEL_KEYS: [&str; 17] = [
     "bind",
     "database_url",
     "shelter_database_url",
@@ -45,6 +45,7 @@ const TOP_LEVEL_KEYS: [&str; 16] = [
     "telephony_secret",
     "telephony",
     "audit",
+    "retention",
 ];
 
 #[derive(Debug, Clone, Deserialize)]
@@ -78,6 +79,67 @@ pub struct Settings {
     pub telephony_secret: Option<SecretString>,
     pub telephony: TelephonySettings,
     pub audit: AuditSettings,
+    pub retention: RetentionSettings,
+}
+
+/// How long each kind of record keeps what it holds, and how often the purge job looks.
+/// (Chat message bodies have their own `chat.retention_days`; the access log is never
+/// purged by the server, see docs/SECURITY.md.)
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionSettings {
+    /// The free text of a closed entry about an anonymous client (summary, alias, notes,
+    /// actions, the risk's timeframe, a police request's outcome) is removed this many days
+    /// after the entry's last change. Three months: the desk still recognises a repeat
+    /// caller and a supervisor can review the quarter's work; after that the words serve
+    /// nobody, and the counts stay.
+    pub anonymous_entry_text_days: u32,
+    /// The entry text purge runs at most this often.
+    pub anonymous_entry_text_every_hours: u32,
+    /// Expired sessions are deleted this often (each is refused from the moment it expires;
+    /// the row holds only the token's hash).
+    pub sessions_every_minutes: u32,
+    /// How often the job looks whether a purge is due. Its first look after a start is at
+    /// once, so a purge missed while the server was down runs then.
+    pub check_minutes: u32,
+}
+
+/// Shorter than this would take the words while the entry is still being worked on: an
+/// entry may be logged up to 7 days after the contact, and closed entries are reviewed
+/// the following week.
+pub const MIN_ANONYMOUS_ENTRY_TEXT_DAYS: u32 = 7;
+
+impl Default for RetentionSettings {
+    fn default() -> Self {
+        RetentionSettings {
+            anonymous_entry_text_days: 90,
+            anonymous_entry_text_every_hours: 24,
+            sessions_every_minutes: 60,
+            check_minutes: 10,
+        }
+    }
+}
+
+impl RetentionSettings {
+    fn validate(&self) -> Result<()> {
+        if self.anonymous_entry_text_days < MIN_ANONYMOUS_ENTRY_TEXT_DAYS {
+            return Err(AppError::Config(format!(
+                "retention.anonymous_entry_text_days must be at least \
+                 {MIN_ANONYMOUS_ENTRY_TEXT_DAYS}: entries are still worked on for a week"
+            )));
+        }
+        if self.anonymous_entry_text_every_hours == 0
+            || self.sessions_every_minutes == 0
+            || self.check_minutes == 0
+        {
+            return Err(AppError::Config(
+                "retention.anonymous_entry_text_every_hours, retention.sessions_every_minutes \
+                 and retention.check_minutes must be positive"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// The access log's rules.
@@ -350,6 +412,7 @@ impl Default for Settings {
             telephony_secret: None,
             telephony: TelephonySettings::default(),
             audit: AuditSettings::default(),
+            retention: RetentionSettings::default(),
         }
     }
 }
@@ -472,6 +535,7 @@ impl Settings {
                 "telephony.max_skew_secs and telephony.repeat_days must be positive".into(),
             ));
         }
+        self.retention.validate()?;
         if self.public.oncall_phone.trim().is_empty() {
             return Err(AppError::Config(
                 "public.oncall_phone must name the on-call number".into(),
@@ -593,6 +657,16 @@ mod tests {
         assert!(
             s.validate().is_err(),
             "a remote shelter needs the link secret"
+        );
+        let mut s = Settings::default();
+        s.retention.anonymous_entry_text_days = MIN_ANONYMOUS_ENTRY_TEXT_DAYS - 1;
+        assert!(s.validate().is_err(), "words of entries still worked on");
+        s.retention.anonymous_entry_text_days = MIN_ANONYMOUS_ENTRY_TEXT_DAYS;
+        assert!(s.validate().is_ok());
+        s.retention.check_minutes = 0;
+        assert!(
+            s.validate().is_err(),
+            "a zero interval would stop the purge"
         );
     }
 }

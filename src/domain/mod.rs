@@ -51,6 +51,7 @@ pub mod clock;
 pub mod entry;
 pub mod handover;
 pub mod report;
+pub mod retention;
 pub mod risk;
 pub mod roles;
 pub mod shelter;

@@ -1,5 +1,7 @@
 //! Background timers. Each stops when the server shuts down.
 
+mod retention;
+
 use std::time::Duration;
 
 use crate::AppState;
@@ -11,15 +13,13 @@ use crate::domain::shelter::Capacity;
 use crate::domain::stream::StreamName;
 use crate::events::NewEvent;
 use crate::store::{ChatFilter, HandoverFilter, Updated};
-
-/// How often expired sessions are removed (they are refused at once either way).
-const SESSION_PURGE_EVERY: Duration = Duration::from_secs(600);
+pub use retention::{Purged, run_retention};
 
 /// How often the overdue timer runs unless configured.
 const OVERDUE_CHECK_EVERY: Duration = Duration::from_secs(60);
 
 pub fn spawn_all(state: &AppState) {
-    tokio::spawn(purge_expired_sessions(state.clone()));
+    tokio::spawn(retention::watch_retention(state.clone()));
     tokio::spawn(watch_overdue_handovers(state.clone()));
     tokio::spawn(watch_chats(state.clone()));
     if !state.settings.shelter_only {
@@ -267,20 +267,4 @@ async fn mark_overdue_handovers(state: &AppState) -> crate::error::Result<usize>
         tracing::info!(handovers = marked, "handovers overdue");
     }
     Ok(marked)
-}
-
-async fn purge_expired_sessions(state: AppState) {
-    let mut tick = tokio::time::interval(SESSION_PURGE_EVERY);
-    loop {
-        tokio::select! {
-            _ = state.shutdown.cancelled() => return,
-            _ = tick.tick() => {
-                match state.store.delete_expired_sessions(state.clock.now()).await {
-                    Ok(0) => {}
-                    Ok(n) => tracing::info!(sessions = n, "purged expired sessions"),
-                    Err(err) => tracing::warn!(error = %err, "session purge failed"),
-                }
-            }
-        }
-    }
 }

@@ -11,6 +11,7 @@ mod pg_fanout;
 pub mod postgres;
 mod referrals;
 mod reports;
+mod retention;
 mod sql;
 pub mod sqlite;
 
@@ -31,6 +32,7 @@ pub use calls::CallStore;
 pub use chats::{ChatFilter, ChatStore, MessageWrite};
 pub use referrals::ReferralStore;
 pub use reports::{AdditionWrite, ReportStore, ReportWrite};
+pub use retention::{PurgeRun, RetentionStore};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -138,7 +140,7 @@ pub struct HandoverFilter {
 
 #[async_trait]
 pub trait Store:
-    ChatStore + CallStore + ReferralStore + ReportStore + Send + Sync + 'static
+    ChatStore + CallStore + ReferralStore + ReportStore + RetentionStore + Send + Sync + 'static
 {
     fn backend(&self) -> Backend;
 

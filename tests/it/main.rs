@@ -14,6 +14,7 @@ mod i18n;
 mod instances;
 mod operations;
 mod reports;
+mod retention;
 mod security;
 mod sessions;
 mod shelter;
