@@ -2,12 +2,14 @@
 //! PostgreSQL (127.0.0.1:5432, or `PAIVYSTYS_TEST_POSTGRES_URL`).
 
 mod helpers;
+mod process;
 
 mod audit;
 mod authz;
 mod bad_input;
 mod chats;
 mod cli;
+mod crash;
 mod entries;
 mod handovers;
 mod i18n;
