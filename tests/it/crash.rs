@@ -22,8 +22,8 @@ use crate::helpers::{Backend, Client};
 use crate::on_both_backends;
 use crate::process::{ProcessDb, START_WAIT, ServerProcess, login, rebase};
 
-const ENTRY_WRITERS: usize = 6;
-const CHAT_WRITERS: usize = 2;
+const ENTRY_WRITERS: usize = 4;
+const CHAT_WRITERS: usize = 4;
 /// Messages a chat writer sends before it opens another chat.
 const MESSAGES_PER_CHAT: usize = 8;
 /// The server is killed once the writers together hold this many acknowledgements (a
