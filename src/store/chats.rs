@@ -27,6 +27,23 @@ pub struct ChatFilter {
     pub limit: i64,
 }
 
+/// A chat message write, queued for a group commit.
+pub struct MessageRequest {
+    pub next: Chat,
+    pub message: NewMessage,
+    pub events: Vec<NewEvent>,
+}
+
+/// What one message of a batch did; `Stale` is looked up after the batch.
+pub enum Written {
+    Created(ChatMessage),
+    Existing(ChatMessage),
+    Stale,
+}
+
+/// The chat-message group commits of a backend.
+pub type MessageCommits = crate::store::group_commit::GroupCommit<MessageRequest, Written>;
+
 /// The outcome of writing a chat message.
 #[derive(Debug)]
 pub enum MessageWrite {
@@ -168,6 +185,119 @@ macro_rules! impl_chat_store {
                 .execute(&mut **tx)
                 .await?;
                 Ok(saved.rows_affected() == 1)
+            }
+
+            /// One message inside a batch's transaction (its own savepoint): the chat
+            /// row's compare-and-swap, the events, the message row. Returns what it did
+            /// and the events it appended.
+            async fn insert_chat_message_in_tx(
+                tx: &mut sqlx::Transaction<'_, $db>,
+                request: &$crate::store::chats::MessageRequest,
+            ) -> $crate::error::Result<(
+                $crate::store::chats::Written,
+                Vec<$crate::events::Event>,
+            )> {
+                use $crate::store::chats::Written;
+                let $crate::store::chats::MessageRequest { next, message, events } = request;
+                let existing: Option<$crate::store::chats::MessageRow> = sqlx::query_as(&format!(
+                    "{} WHERE m.chat_id = $1 AND m.client_id = $2",
+                    $crate::store::chats::MESSAGE_SELECT
+                ))
+                .bind(next.id)
+                .bind(message.client_id)
+                .fetch_optional(&mut **tx)
+                .await?;
+                if let Some(row) = existing {
+                    return Ok((Written::Existing(row.try_into()?), Vec::new()));
+                }
+                if !Self::update_chat_in_tx(tx, next, None).await? {
+                    return Ok((Written::Stale, Vec::new()));
+                }
+                let appended = Self::append_in_tx(tx, events, message.at).await?;
+                let stream = next.stream().to_string();
+                let seq = appended
+                    .iter()
+                    .find(|e| e.stream == stream && e.kind == "chat.message")
+                    .map(|e| e.seq)
+                    .ok_or_else(|| {
+                        $crate::error::AppError::Internal("a message without its event".into())
+                    })?;
+                sqlx::query(
+                    "INSERT INTO chat_messages (chat_id, seq, client_id, author, user_id, at, body) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(next.id)
+                .bind(seq)
+                .bind(message.client_id)
+                .bind(message.from.as_str())
+                .bind(message.user_id)
+                .bind(message.at)
+                .bind(&message.body)
+                .execute(&mut **tx)
+                .await?;
+                let created = $crate::domain::chat::ChatMessage {
+                    seq,
+                    client_id: message.client_id,
+                    from: message.from,
+                    body: Some(message.body.clone()),
+                    at: message.at,
+                    by: None,
+                };
+                Ok((Written::Created(created), appended))
+            }
+
+            /// Writes a batch of messages in one transaction, each in a savepoint so one
+            /// message's failure leaves the others; answers every writer after the
+            /// commit (or with the failure, when the commit did not happen).
+            async fn write_message_batch(
+                &self,
+                batch: Vec<
+                    $crate::store::group_commit::Pending<
+                        $crate::store::chats::MessageRequest,
+                        $crate::store::chats::Written,
+                    >,
+                >,
+            ) {
+                let committed = async {
+                    let mut tx = self.writer().begin().await?;
+                    let mut outcomes = Vec::with_capacity(batch.len());
+                    let mut appended = Vec::new();
+                    for pending in &batch {
+                        let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
+                        match Self::insert_chat_message_in_tx(&mut savepoint, &pending.request)
+                            .await
+                        {
+                            Ok((written, events)) => {
+                                savepoint.commit().await?;
+                                appended.extend(events);
+                                outcomes.push(Ok(written));
+                            }
+                            Err(err) => {
+                                savepoint.rollback().await?;
+                                outcomes.push(Err(err));
+                            }
+                        }
+                    }
+                    tx.commit().await?;
+                    Ok::<_, $crate::error::AppError>((outcomes, appended))
+                }
+                .await;
+                match committed {
+                    Ok((outcomes, appended)) => {
+                        self.published(&appended);
+                        for (pending, outcome) in batch.into_iter().zip(outcomes) {
+                            pending.answer(outcome);
+                        }
+                    }
+                    Err(err) => {
+                        tracing::warn!(error = %err, writes = batch.len(), "a message batch failed");
+                        for pending in batch {
+                            pending.answer(Err($crate::error::AppError::Internal(format!(
+                                "the message was not saved: {err}"
+                            ))));
+                        }
+                    }
+                }
             }
 
             async fn stale_chat(
@@ -337,55 +467,26 @@ macro_rules! impl_chat_store {
                 message: &$crate::domain::chat::NewMessage,
                 events: &[$crate::events::NewEvent],
             ) -> $crate::error::Result<$crate::store::MessageWrite> {
-                let mut tx = self.writer().begin().await?;
-                let existing: Option<$crate::store::chats::MessageRow> = sqlx::query_as(&format!(
-                    "{} WHERE m.chat_id = $1 AND m.client_id = $2",
-                    $crate::store::chats::MESSAGE_SELECT
-                ))
-                .bind(next.id)
-                .bind(message.client_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-                if let Some(row) = existing {
-                    tx.rollback().await?;
-                    return Ok($crate::store::MessageWrite::Existing(row.try_into()?));
-                }
-                if !Self::update_chat_in_tx(&mut tx, next, None).await? {
-                    tx.rollback().await?;
-                    return Ok($crate::store::MessageWrite::Stale(self.stale_chat(next.id).await?));
-                }
-                let appended = Self::append_in_tx(&mut tx, events, message.at).await?;
-                let stream = next.stream().to_string();
-                let seq = appended
-                    .iter()
-                    .find(|e| e.stream == stream && e.kind == "chat.message")
-                    .map(|e| e.seq)
-                    .ok_or_else(|| {
-                        $crate::error::AppError::Internal("a message without its event".into())
-                    })?;
-                sqlx::query(
-                    "INSERT INTO chat_messages (chat_id, seq, client_id, author, user_id, at, body) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(next.id)
-                .bind(seq)
-                .bind(message.client_id)
-                .bind(message.from.as_str())
-                .bind(message.user_id)
-                .bind(message.at)
-                .bind(&message.body)
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                self.published(&appended);
-                Ok($crate::store::MessageWrite::Created($crate::domain::chat::ChatMessage {
-                    seq,
-                    client_id: message.client_id,
-                    from: message.from,
-                    body: Some(message.body.clone()),
-                    at: message.at,
-                    by: None,
-                }))
+                use $crate::store::chats::Written;
+                let request = $crate::store::chats::MessageRequest {
+                    next: next.clone(),
+                    message: message.clone(),
+                    events: events.to_vec(),
+                };
+                // One chat's messages share a lane: a batch never holds two writes that
+                // would race for the same chat row.
+                let lane = next.id.as_u128() as u64;
+                let written = self
+                    .messages
+                    .submit(lane, request, |batch| self.write_message_batch(batch))
+                    .await?;
+                Ok(match written {
+                    Written::Created(message) => $crate::store::MessageWrite::Created(message),
+                    Written::Existing(message) => $crate::store::MessageWrite::Existing(message),
+                    Written::Stale => {
+                        $crate::store::MessageWrite::Stale(self.stale_chat(next.id).await?)
+                    }
+                })
             }
 
             async fn chat_messages(

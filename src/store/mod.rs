@@ -7,6 +7,7 @@
 
 mod calls;
 mod chats;
+mod group_commit;
 mod pg_fanout;
 pub mod postgres;
 mod referrals;

@@ -15,13 +15,22 @@ use tokio_util::sync::CancellationToken;
 
 use crate::events::{Event, Hub};
 use crate::store::Backend;
+use crate::store::chats::MessageCommits;
+use crate::store::group_commit::GroupCommit;
 use crate::store::pg_fanout::{self, Relay};
+
+/// Lanes of chat-message group commits: half the pool, leaving the rest to other writes
+/// and to reads.
+const MESSAGE_LANES: usize = 8;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 
 pub struct PgStore {
     pool: PgPool,
     hub: Hub,
+    /// Chat messages share commits, in several lanes: PostgreSQL overlaps the commits of
+    /// different connections, so one lane would waste the pool.
+    messages: MessageCommits,
     /// Pointers to this instance's commits, for the other instances (`pg_fanout`).
     relay: Arc<Relay>,
     /// The NOTIFY channel of this database schema.
@@ -44,6 +53,7 @@ impl PgStore {
         Ok(PgStore {
             pool,
             hub,
+            messages: GroupCommit::new(MESSAGE_LANES),
             relay: Arc::new(Relay::new()),
             channel,
         })
@@ -106,4 +116,3 @@ super::chats::impl_chat_store!(PgStore, sqlx::Postgres);
 super::calls::impl_call_store!(PgStore, sqlx::Postgres);
 super::referrals::impl_referral_store!(PgStore, sqlx::Postgres);
 super::reports::impl_report_store!(PgStore, sqlx::Postgres);
-super::retention::impl_retention_store!(PgStore, sqlx::Postgres);

@@ -16,6 +16,8 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use crate::error::{AppError, Result};
 use crate::events::Hub;
 use crate::store::Backend;
+use crate::store::chats::MessageCommits;
+use crate::store::group_commit::GroupCommit;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -23,6 +25,8 @@ pub struct SqliteStore {
     writer: SqlitePool,
     reader: SqlitePool,
     hub: Hub,
+    /// Chat messages share commits (one lane: there is one writer connection).
+    messages: MessageCommits,
     /// The database file: readiness fails when it is gone from under the open connections
     /// (a lost volume), which the connections themselves would not notice.
     file: std::path::PathBuf,
@@ -64,6 +68,7 @@ impl SqliteStore {
             writer,
             reader,
             hub,
+            messages: GroupCommit::new(1),
             file,
         })
     }
@@ -129,4 +134,3 @@ super::chats::impl_chat_store!(SqliteStore, sqlx::Sqlite);
 super::calls::impl_call_store!(SqliteStore, sqlx::Sqlite);
 super::referrals::impl_referral_store!(SqliteStore, sqlx::Sqlite);
 super::reports::impl_report_store!(SqliteStore, sqlx::Sqlite);
-super::retention::impl_retention_store!(SqliteStore, sqlx::Sqlite);

@@ -346,9 +346,8 @@ impl TestApp {
         let state = wiring
             .into_state(settings, store, Some(register), self.clock.clone())
             .expect("valid settings");
-        let running = Running::start(state.clone()).await;
+        let running = Running::start(state).await;
         Peer {
-            state,
             base: running.base.clone(),
             running,
         }
@@ -392,7 +391,6 @@ impl TestApp {
 
 /// Another instance beside a `TestApp`, on the same PostgreSQL schema.
 pub struct Peer {
-    pub state: AppState,
     pub base: String,
     running: Running,
 }

@@ -263,3 +263,41 @@ async fn a_lost_notification_is_caught_up_by_the_timer() {
         (Some(1), Some("test.unannounced"))
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn consoles_of_an_instance_that_goes_away_resume_on_another() {
+    let Some((app, mut b, c)) = three_instances().await else {
+        return;
+    };
+    let secret = app.db.add_user("olli", Role::Oncall, None).await;
+    let writer = app.login("olli", &secret).await;
+    let mut on_b = desk_socket(&b.login("olli", &secret).await).await;
+    for i in 0..3 {
+        log_entry(&writer, &format!("Ennen {i}")).await;
+    }
+    let last = events(&mut on_b, 3).await[2]["seq"].as_i64().unwrap();
+
+    // B goes away (a deploy, a lost node): its consoles are told to reconnect, and the
+    // desk goes on writing meanwhile on A.
+    let (_, closed) = tokio::join!(b.shutdown(), on_b.closed_with());
+    assert_eq!(closed, Some(1012), "told to reconnect elsewhere");
+    for i in 0..4 {
+        log_entry(&writer, &format!("Välissä {i}")).await;
+    }
+
+    // The console reconnects to C with what it had, and gets exactly what it missed.
+    let mut on_c = c.login("olli", &secret).await.ws().await;
+    on_c.subscribe("desk", last).await;
+    let missed: Vec<i64> = events(&mut on_c, 4)
+        .await
+        .iter()
+        .map(|e| e["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(missed, vec![4, 5, 6, 7]);
+    assert_eq!(
+        on_c.next().await,
+        json!({"type": "subscribed", "stream": "desk", "head": 7})
+    );
+    log_entry(&writer, "Jälkeen").await;
+    assert_eq!(events(&mut on_c, 1).await[0]["seq"], 8);
+}
