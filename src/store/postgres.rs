@@ -116,3 +116,4 @@ super::chats::impl_chat_store!(PgStore, sqlx::Postgres);
 super::calls::impl_call_store!(PgStore, sqlx::Postgres);
 super::referrals::impl_referral_store!(PgStore, sqlx::Postgres);
 super::reports::impl_report_store!(PgStore, sqlx::Postgres);
+super::retention::impl_retention_store!(PgStore, sqlx::Postgres);

@@ -134,3 +134,4 @@ super::chats::impl_chat_store!(SqliteStore, sqlx::Sqlite);
 super::calls::impl_call_store!(SqliteStore, sqlx::Sqlite);
 super::referrals::impl_referral_store!(SqliteStore, sqlx::Sqlite);
 super::reports::impl_report_store!(SqliteStore, sqlx::Sqlite);
+super::retention::impl_retention_store!(SqliteStore, sqlx::Sqlite);
