@@ -28,6 +28,7 @@ on_both_backends!(
     a_purged_entry_still_counts_in_the_statistics,
     the_append_only_triggers_let_only_the_purge_through,
     a_reopened_entry_is_purged_a_period_after_its_last_change,
+    a_chats_entry_loses_what_the_worker_wrote,
 );
 
 /// A server whose own retention job has made its first look (at once, as after any start)
@@ -509,6 +510,7 @@ async fn the_append_only_triggers_let_only_the_purge_through(backend: Backend) {
     close(&olli, &anonymous_entry).await;
     let named_entry = log(&olli, named("Nimetty", "Tiedot")).await;
     close(&olli, &named_entry).await;
+    log(&olli, anonymous("Kesken", "Soittaja", "Vielä auki")).await;
     app.append("desk", 1).await;
     app.clock.set(june());
     run_retention(&app.state).await.unwrap();
@@ -526,7 +528,12 @@ async fn the_append_only_triggers_let_only_the_purge_through(backend: Backend) {
             "UPDATE entry_revisions SET body = '{{}}', purged_at = {stamp} \
              WHERE purged_at IS NOT NULL"
         ),
-        // … nor can a purge change who wrote it or when.
+        // … an open entry's versions are not the purge's to touch …
+        format!(
+            "UPDATE entry_revisions SET body = '{{}}', purged_at = {stamp} \
+             WHERE entry_id IN (SELECT id FROM entries WHERE status <> 'closed')"
+        ),
+        // … and nothing rewrites who wrote a version.
         format!(
             "UPDATE entry_revisions SET by_name = 'x', purged_at = {stamp} \
              WHERE entry_id IN (SELECT id FROM entries WHERE identified = FALSE)"
@@ -596,4 +603,66 @@ async fn a_reopened_entry_is_purged_a_period_after_its_last_change(backend: Back
     }
     let revisions = app.db.store.entry_revisions(id_of(&entry)).await.unwrap();
     assert_eq!(revisions.len(), 4, "created, closed, reopened, closed");
+}
+
+async fn a_chats_entry_loses_what_the_worker_wrote(backend: Backend) {
+    let Some(app) = spawn(backend).await else {
+        return;
+    };
+    app.clock.set(night_call());
+    let response = reqwest::Client::new()
+        .post(app.url("/api/v1/public/chats"))
+        .json(&json!({"language": "fi"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let opened: Value = response.json().await.unwrap();
+    let chat_id = opened["chat_id"].as_str().unwrap();
+    // Accepting makes the chat's entry in the chat's own transaction (another write path
+    // than a logged call); the worker writes into it and closes it.
+    let olli = worker(&app, "olli").await;
+    let (status, accepted) = olli
+        .send_json(
+            Method::POST,
+            &format!("/api/v1/chats/{chat_id}/accept"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{accepted}");
+    let (_, entry) = olli
+        .get_json(&format!(
+            "/api/v1/entries/{}",
+            accepted["entry_id"].as_str().unwrap()
+        ))
+        .await;
+    app.clock.advance(Duration::minutes(40));
+    let written = patch(
+        &olli,
+        &entry,
+        json!({"summary": "Nuori kertoi kiusaamisesta", "notes": "Harjun koulun välitunnit"}),
+    )
+    .await;
+    close(&olli, &written).await;
+
+    app.clock.set(june());
+    let purges = run_retention(&app.state).await.unwrap();
+    assert_eq!(ran(&purges, RecordType::AnonymousEntryText), Some(1));
+    let text = stored_text(app.db.store.as_ref(), &entry).await;
+    let everything = app.db.all_text().await;
+    for words in ["kiusaamisesta", "Harjun koulun"] {
+        assert!(!text.contains(words), "{words} survived: {text}");
+        assert!(
+            !everything.contains(words),
+            "{words} is still in the database"
+        );
+    }
+    let kept = app
+        .db
+        .store
+        .get_entry(id_of(&entry))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.chat.map(|c| c.to_string()).as_deref(), Some(chat_id));
 }
