@@ -77,9 +77,11 @@ impl TestDb {
             }
             Backend::Postgres => {
                 let schema = create_schema().await?;
+                // Named after the schema, so a test can find its own connections.
                 let options = PgConnectOptions::from_str(&postgres_url())
                     .expect("postgres url")
-                    .options([("search_path", schema.as_str())]);
+                    .options([("search_path", schema.as_str())])
+                    .application_name(&schema);
                 let store = PgStore::open_with(options, wiring.hub.clone())
                     .await
                     .expect("open postgres");
@@ -336,7 +338,8 @@ impl TestApp {
         let wiring = Wiring::new(settings.ws.live_buffer_events);
         let options = PgConnectOptions::from_str(&postgres_url())
             .expect("postgres url")
-            .options([("search_path", self.db.location.as_str())]);
+            .options([("search_path", self.db.location.as_str())])
+            .application_name(&self.db.location);
         let store: Arc<dyn Store> = Arc::new(
             PgStore::open_with(options, wiring.hub.clone())
                 .await

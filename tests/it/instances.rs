@@ -301,3 +301,44 @@ async fn consoles_of_an_instance_that_goes_away_resume_on_another() {
     log_entry(&writer, "Jälkeen").await;
     assert_eq!(events(&mut on_c, 1).await[0]["seq"], 8);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_restart_as_the_server_sees_it_loses_no_acknowledged_write() {
+    let Some((app, b, _c)) = three_instances().await else {
+        return;
+    };
+    let secret = app.db.add_user("olli", Role::Oncall, None).await;
+    let writer = app.login("olli", &secret).await;
+    let mut watch = desk_socket(&b.login("olli", &secret).await).await;
+    let mut acknowledged = Vec::new();
+    for i in 0..5 {
+        acknowledged.push(log_entry(&writer, &format!("Ennen {i}")).await);
+    }
+    assert_eq!(events(&mut watch, 5).await.len(), 5);
+
+    // Every connection of every instance (pools and listeners) is cut, as a PostgreSQL
+    // restart cuts them.
+    let mut admin = sqlx::PgConnection::connect(&postgres_url()).await.unwrap();
+    let schema = &app.db.location;
+    let cut: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE application_name = $1 OR (application_name = 'paivystys-listener' \
+         AND query LIKE '%' || $1 || '%')",
+    )
+    .bind(schema)
+    .fetch_all(&mut admin)
+    .await
+    .unwrap();
+    assert!(cut.len() >= 4, "the instances' connections were found: {}", cut.len());
+
+    // The pools reconnect: what was acknowledged reads back, and new writes reach the
+    // console on the other instance.
+    for entry in &acknowledged {
+        let (status, read) = writer
+            .get_json(&format!("/api/v1/entries/{}", entry["id"].as_str().unwrap()))
+            .await;
+        assert_eq!((status, &read["summary"]), (200, &entry["summary"]));
+    }
+    log_entry(&writer, "Jälkeen").await;
+    assert_eq!(events(&mut watch, 1).await[0]["seq"], 6);
+}
