@@ -18,9 +18,9 @@ use serde_json::{Value, json};
 use tokio::sync::watch;
 use uuid::Uuid;
 
-use crate::helpers::{Backend, Client};
+use crate::helpers::{Backend, Client, login_at as login};
 use crate::on_both_backends;
-use crate::process::{ProcessDb, START_WAIT, ServerProcess, login, rebase};
+use crate::process::{ProcessDb, START_WAIT, ServerProcess, rebase};
 
 const ENTRY_WRITERS: usize = 4;
 const CHAT_WRITERS: usize = 4;

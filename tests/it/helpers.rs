@@ -447,11 +447,14 @@ impl Running {
     }
 }
 
-/// Logs in at a server and keeps the session cookie and CSRF token.
+/// Logs in at a server (in process, or a child process's `base()`) and keeps the session
+/// cookie and CSRF token. Requests give up after 30 s, so a test against a server that was
+/// killed fails instead of hanging.
 pub async fn login_at(base: &str, username: &str, secret: &str) -> Client {
     let jar = Arc::new(reqwest::cookie::Jar::default());
     let http = reqwest::Client::builder()
         .cookie_provider(jar.clone())
+        .timeout(std::time::Duration::from_secs(30))
         .build()
         .unwrap();
     let response = http

@@ -13,7 +13,8 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use sqlx::Connection;
 
-use crate::helpers::{Backend, Client, TestApp, WAIT, Ws, postgres_url};
+use crate::helpers::{Backend, Client, TestApp, WAIT, Ws, login_at, postgres_url};
+use crate::process::{ProcessDb, rebase};
 
 /// Three instances on one schema, with the periodic catch-up out of the way.
 async fn three_instances() -> Option<(TestApp, crate::helpers::Peer, crate::helpers::Peer)> {
@@ -341,4 +342,44 @@ async fn a_database_restart_as_the_server_sees_it_loses_no_acknowledged_write() 
     }
     log_entry(&writer, "Jälkeen").await;
     assert_eq!(events(&mut watch, 1).await[0]["seq"], 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_killed_instances_consoles_resume_on_another_and_miss_nothing() {
+    let Some(dbs) = ProcessDb::new(Backend::Postgres).await else {
+        return;
+    };
+    let secret = dbs.add_user("olli", Role::Oncall).await;
+    let mut a = dbs.start(&[]).await;
+    let b = dbs.start(&[]).await;
+    let on_b = login_at(b.base(), "olli", &secret).await;
+    let on_a = login_at(a.base(), "olli", &secret).await;
+    let mut console = desk_socket(&on_a).await;
+    for i in 0..3 {
+        log_entry(&on_b, &format!("Ennen {i}")).await;
+    }
+    let last = events(&mut console, 3).await[2]["seq"].as_i64().unwrap();
+
+    // kill -9: no close frame, no goodbye; the desk writes on meanwhile.
+    a.kill9().await;
+    assert_ne!(console.closed_with().await, Some(1012), "no goodbye from a killed server");
+    for i in 0..4 {
+        log_entry(&on_b, &format!("Välissä {i}")).await;
+    }
+
+    // The console's session lives in the database, so it reconnects to B as it is.
+    let mut console = rebase(&on_a, b.base()).ws().await;
+    console.subscribe("desk", last).await;
+    let resumed: Vec<i64> = events(&mut console, 4)
+        .await
+        .iter()
+        .map(|e| e["seq"].as_i64().unwrap())
+        .collect();
+    assert_eq!(resumed, vec![4, 5, 6, 7], "exactly what it missed, in order, once");
+    assert_eq!(
+        console.next().await,
+        json!({"type": "subscribed", "stream": "desk", "head": 7})
+    );
+    log_entry(&on_b, "Jälkeen").await;
+    assert_eq!(events(&mut console, 1).await[0]["seq"], 8);
 }

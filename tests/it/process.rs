@@ -6,7 +6,7 @@
 //! let secret = dbs.add_user("anna", Role::Oncall).await;
 //! let mut a = dbs.start(&[("PAIVYSTYS_CHAT__MESSAGES_PER_MINUTE", "1000")]).await;
 //! let b = dbs.start(&[]).await; // a second instance on the same databases
-//! let anna = login(a.base(), "anna", &secret).await;
+//! let anna = helpers::login_at(a.base(), "anna", &secret).await;
 //! a.kill9().await; // SIGKILL, reaped
 //! a.restart().await; // same databases, same address when it is still free
 //! ```
@@ -368,30 +368,6 @@ pub fn schema_url(schema: &str) -> String {
     url.query_pairs_mut()
         .append_pair("options", &format!("-c search_path={schema}"));
     url.to_string()
-}
-
-/// Logs in at `base` (a process's `base()`), as the console does.
-pub async fn login(base: &str, username: &str, secret: &str) -> Client {
-    let jar = Arc::new(reqwest::cookie::Jar::default());
-    let http = reqwest::Client::builder()
-        .cookie_provider(jar.clone())
-        .timeout(Duration::from_secs(10))
-        .build()
-        .unwrap();
-    let response = http
-        .post(format!("{base}/api/v1/session"))
-        .json(&json!({"username": username, "password": secret}))
-        .send()
-        .await
-        .expect("the server answers a login");
-    assert_eq!(response.status(), 200, "login as {username}");
-    let body: Value = response.json().await.unwrap();
-    Client {
-        http,
-        jar,
-        csrf: body["csrf_token"].as_str().unwrap().to_owned(),
-        base: base.to_owned(),
-    }
 }
 
 /// The same session against another address (a restarted or another instance): cookies do
