@@ -27,7 +27,6 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use paivystys::domain::roles::Role;
-use serde_json::{Value, json};
 use sqlx::Connection;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
