@@ -175,6 +175,10 @@ pub async fn serve_with_listener(
 ) -> Result<()> {
     state.store.start_fanout(
         std::time::Duration::from_secs(state.settings.ws.catch_up_secs),
+        events::Signals {
+            typing: state.typing.clone(),
+            presence: state.presence.clone(),
+        },
         state.shutdown.clone(),
     );
     jobs::spawn_all(&state);

@@ -16,6 +16,14 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+/// What instances on one PostgreSQL tell each other besides committed events: moments and
+/// who is on shift, held in memory and never stored.
+#[derive(Clone)]
+pub struct Signals {
+    pub typing: typing::Typing,
+    pub presence: crate::presence::Presence,
+}
+
 /// One committed event.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Event {

@@ -145,11 +145,16 @@ pub trait Store:
 {
     fn backend(&self) -> Backend;
 
-    /// Starts carrying this instance's commits to the other instances on the same
-    /// database, and theirs to this instance's hub (PostgreSQL: NOTIFY and LISTEN, with a
-    /// catch-up from the table every `catch_up_every`). Nothing on SQLite, which is one
-    /// process. The tasks end with `shutdown`.
-    fn start_fanout(&self, catch_up_every: std::time::Duration, shutdown: CancellationToken);
+    /// Starts carrying this instance's commits and moments (`signals`) to the other
+    /// instances on the same database, and theirs to this instance (PostgreSQL: NOTIFY and
+    /// LISTEN, with a catch-up from the table every `every`). Nothing on SQLite, which is
+    /// one process. The tasks end with `shutdown`.
+    fn start_fanout(
+        &self,
+        every: std::time::Duration,
+        signals: crate::events::Signals,
+        shutdown: CancellationToken,
+    );
 
     /// Cheap round trip, for readiness checks.
     async fn ping(&self) -> Result<()>;

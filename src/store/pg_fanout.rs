@@ -19,13 +19,17 @@
 //!   every `ws.catch_up_secs`, the instance compares the heads of its subscribed streams
 //!   with what it has relayed and reads the difference.
 //!
+//! - **Moments.** The same channel carries what is not stored at all: "is typing" notices
+//!   and each instance's list of the users on shift (sent on every change and every
+//!   `ws.catch_up_secs`; an instance not heard of for three rounds is taken to be gone).
+//!
 //! The channel name carries the schema, so instances of one deployment (or one test) hear
 //! only each other.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use sqlx::PgPool;
@@ -34,7 +38,9 @@ use tokio::sync::{Notify, mpsc};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::Result;
-use crate::events::{Event, Hub};
+use crate::events::typing::TypingNotice;
+use crate::events::{Event, Hub, Signals};
+use crate::presence::OnlineUser;
 use crate::store::sql::{EVENTS_SINCE, EventRow};
 
 /// PostgreSQL refuses a payload of 8,000 bytes or more; stay clear of it.
@@ -51,12 +57,23 @@ struct Span {
     last: i64,
 }
 
-/// One notification: who sent it, and `[stream, first, last]` per stream. Short keys,
-/// because the payload limit decides how many streams fit.
-#[derive(Debug, Serialize, Deserialize, PartialEq)]
+/// One notification. Short keys, because the payload limit decides how much fits.
+#[derive(Debug, Default, Serialize, Deserialize, PartialEq)]
 struct Payload {
+    /// The sending instance.
     o: String,
+    /// `[stream, first, last]` per stream that has new events.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     p: Vec<(String, i64, i64)>,
+    /// Typing notices.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    t: Vec<TypingNotice>,
+    /// The sender's users on shift, when it tells them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    w: Option<Vec<OnlineUser>>,
+    /// Whether `w` is the whole list (else one part of a list too long for one payload).
+    #[serde(default)]
+    wc: bool,
 }
 
 /// The pointers this instance has committed and not yet announced.
@@ -119,28 +136,68 @@ pub async fn channel_name(pool: &PgPool) -> Result<String> {
     Ok(name)
 }
 
-/// Splits the pending pointers into payloads under the size limit.
-fn encode(origin: &str, pending: BTreeMap<String, Span>) -> Vec<String> {
-    let mut payloads = Vec::new();
-    let mut batch = Payload {
-        o: origin.to_owned(),
-        p: Vec::new(),
-    };
-    let mut size = origin.len() + 16;
-    for (stream, span) in pending {
-        let item = stream.len() + 48;
-        if size + item > MAX_PAYLOAD && !batch.p.is_empty() {
-            payloads.push(serde_json::to_string(&batch).expect("plain JSON"));
-            batch.p.clear();
-            size = origin.len() + 16;
+/// Packs `items` into as few payloads as stay under the size limit; `fill` puts one
+/// chunk into a payload.
+fn pack<T: Serialize>(
+    origin: &str,
+    items: Vec<T>,
+    fill: impl Fn(&mut Payload, Vec<T>),
+) -> Vec<Payload> {
+    let base = origin.len() + 32;
+    let mut chunks: Vec<Vec<T>> = Vec::new();
+    let mut size = base;
+    for item in items {
+        let item_size = serde_json::to_string(&item).map_or(0, |text| text.len()) + 1;
+        match chunks.last_mut() {
+            Some(chunk) if size + item_size <= MAX_PAYLOAD => chunk.push(item),
+            _ => {
+                chunks.push(vec![item]);
+                size = base;
+            }
         }
-        size += item;
-        batch.p.push((stream, span.first, span.last));
+        size += item_size;
     }
-    if !batch.p.is_empty() {
-        payloads.push(serde_json::to_string(&batch).expect("plain JSON"));
+    chunks
+        .into_iter()
+        .map(|chunk| {
+            let mut payload = Payload {
+                o: origin.to_owned(),
+                ..Payload::default()
+            };
+            fill(&mut payload, chunk);
+            payload
+        })
+        .collect()
+}
+
+fn pointer_payloads(origin: &str, pending: BTreeMap<String, Span>) -> Vec<Payload> {
+    let items = pending
+        .into_iter()
+        .map(|(stream, span)| (stream, span.first, span.last))
+        .collect();
+    pack(origin, items, |payload, chunk| payload.p = chunk)
+}
+
+fn typing_payloads(origin: &str, notices: Vec<TypingNotice>) -> Vec<Payload> {
+    pack(origin, notices, |payload, chunk| payload.t = chunk)
+}
+
+fn presence_payloads(origin: &str, users: Vec<OnlineUser>) -> Vec<Payload> {
+    let mut payloads = pack(origin, users, |payload, chunk| payload.w = Some(chunk));
+    match payloads.len() {
+        // Nobody on shift here: say so, so the others drop this instance's users at once.
+        0 => vec![Payload {
+            o: origin.to_owned(),
+            w: Some(Vec::new()),
+            wc: true,
+            ..Payload::default()
+        }],
+        1 => {
+            payloads[0].wc = true;
+            payloads
+        }
+        _ => payloads,
     }
-    payloads
 }
 
 /// What the listening task hears.
@@ -150,62 +207,125 @@ enum Heard {
     Payload(String),
 }
 
+/// This instance's part in the fan-out: what it commits and its moments go out, what the
+/// others commit and their moments come in.
+pub struct Fanout {
+    pub pool: PgPool,
+    pub hub: Hub,
+    pub relay: std::sync::Arc<Relay>,
+    pub channel: String,
+    pub signals: Signals,
+    /// How often the table is compared and this instance's users on shift are repeated.
+    pub every: Duration,
+}
+
 /// Starts this instance's sending, listening and relaying tasks; they end with `shutdown`.
-pub fn start(
-    pool: PgPool,
-    hub: Hub,
-    relay: std::sync::Arc<Relay>,
-    channel: String,
-    catch_up_every: Duration,
-    shutdown: CancellationToken,
-) {
+pub fn start(fanout: Fanout, shutdown: CancellationToken) {
     let origin = format!("{:016x}", rand::random::<u64>());
-    relay.sending.store(true, Ordering::Relaxed);
+    fanout.relay.sending.store(true, Ordering::Relaxed);
     tokio::spawn(send_notifications(
-        pool.clone(),
-        relay,
-        channel.clone(),
-        origin.clone(),
+        Sender {
+            pool: fanout.pool.clone(),
+            relay: fanout.relay,
+            channel: fanout.channel.clone(),
+            origin: origin.clone(),
+        },
+        fanout.signals.clone(),
+        fanout.every,
         shutdown.clone(),
     ));
     let (heard_tx, heard_rx) = mpsc::channel(1024);
-    tokio::spawn(listen(pool.clone(), channel, heard_tx, shutdown.clone()));
+    tokio::spawn(listen(
+        fanout.pool.clone(),
+        fanout.channel,
+        heard_tx,
+        shutdown.clone(),
+    ));
     tokio::spawn(
         Relayer {
-            pool,
-            hub,
+            pool: fanout.pool,
+            hub: fanout.hub,
+            signals: fanout.signals,
             origin,
             relayed: HashMap::new(),
         }
-        .run(heard_rx, catch_up_every, shutdown),
+        .run(heard_rx, fanout.every, shutdown),
     );
 }
 
-async fn send_notifications(
+struct Sender {
     pool: PgPool,
     relay: std::sync::Arc<Relay>,
     channel: String,
     origin: String,
-    shutdown: CancellationToken,
-) {
-    loop {
-        let stopping = tokio::select! {
-            _ = shutdown.cancelled() => true,
-            _ = relay.wake.notified() => false,
-        };
-        for payload in encode(&origin, relay.take()) {
+}
+
+impl Sender {
+    /// Sends the payloads in order; stops at the first failure.
+    async fn send(&self, payloads: Vec<Payload>) {
+        for payload in payloads {
+            let text = serde_json::to_string(&payload).expect("plain JSON");
             if let Err(err) = sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(&channel)
-                .bind(&payload)
-                .execute(&pool)
+                .bind(&self.channel)
+                .bind(&text)
+                .execute(&self.pool)
                 .await
             {
-                // The events are committed; the other instances find them on their next
-                // catch-up instead.
+                // Committed events are found on the others' next catch-up; moments are
+                // gone, which is what moments may be.
                 tracing::warn!(error = %err, "NOTIFY failed; other instances catch up from the table");
-                break;
+                return;
             }
         }
+    }
+}
+
+async fn send_notifications(
+    sender: Sender,
+    signals: Signals,
+    every: Duration,
+    shutdown: CancellationToken,
+) {
+    // Only one taker exists per instance; should there be a second, it hears nothing.
+    let (_unused, idle) = mpsc::channel(1);
+    let mut typing = signals.typing.outbound(256).unwrap_or(idle);
+    let mut on_shift = signals.presence.watch_local();
+    let mut repeat = tokio::time::interval(every);
+    repeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let mut notices = Vec::new();
+        let mut tell_shift = false;
+        let stopping = tokio::select! {
+            _ = shutdown.cancelled() => true,
+            _ = sender.relay.wake.notified() => false,
+            Some(notice) = typing.recv() => {
+                notices.push(notice);
+                false
+            }
+            Ok(()) = on_shift.changed() => {
+                tell_shift = true;
+                false
+            }
+            _ = repeat.tick() => {
+                tell_shift = true;
+                false
+            }
+        };
+        while let Ok(notice) = typing.try_recv() {
+            notices.push(notice);
+        }
+        let mut payloads = pointer_payloads(&sender.origin, sender.relay.take());
+        payloads.extend(typing_payloads(&sender.origin, notices));
+        if tell_shift || stopping {
+            // Going away: nobody is on shift here any more.
+            let users = if stopping {
+                Vec::new()
+            } else {
+                on_shift.borrow_and_update().as_ref().clone()
+            };
+            payloads.extend(presence_payloads(&sender.origin, users));
+        }
+        sender.send(payloads).await;
         if stopping {
             return;
         }
@@ -273,10 +393,12 @@ async fn listen(
     }
 }
 
-/// Reads other instances' events from the table and hands them to this instance's hub.
+/// Reads other instances' events from the table and hands them to this instance's hub;
+/// passes on their moments.
 struct Relayer {
     pool: PgPool,
     hub: Hub,
+    signals: Signals,
     origin: String,
     /// Per subscribed stream, the last sequence number handed to the hub (or known to
     /// have been, for this instance's own commits).
@@ -300,7 +422,13 @@ impl Relayer {
                     Some(Heard::Listening) => self.catch_up().await,
                     Some(Heard::Payload(payload)) => self.follow_pointers(&payload).await,
                 },
-                _ = tick.tick() => self.catch_up().await,
+                _ = tick.tick() => {
+                    // Three missed rounds: that instance is gone, and its users with it.
+                    if let Some(before) = Instant::now().checked_sub(every * 3) {
+                        self.signals.presence.forget_unheard(before);
+                    }
+                    self.catch_up().await
+                }
             };
             if let Err(err) = done {
                 // The next pointer or tick tries again; followers are unharmed meanwhile.
@@ -324,12 +452,23 @@ impl Relayer {
                 return Ok(());
             }
         };
+        let theirs = payload.o != self.origin;
+        if theirs {
+            for notice in payload.t {
+                self.signals.typing.deliver(notice);
+            }
+            if let Some(users) = payload.w {
+                self.signals
+                    .presence
+                    .heard(&payload.o, users, payload.wc, Instant::now());
+            }
+        }
         let active = self.subscribed();
         for (stream, first, last) in payload.p {
             if !active.contains(&stream) {
                 continue;
             }
-            if payload.o == self.origin {
+            if !theirs {
                 // Already published by this instance at its commit.
                 let seen = self.relayed.entry(stream).or_insert(last);
                 *seen = (*seen).max(last);
@@ -404,23 +543,50 @@ mod tests {
         let pending: BTreeMap<String, Span> = (0..2_000)
             .map(|i| (format!("chat:{:036}", i), span(i, i + 1)))
             .collect();
-        let payloads = encode("abc", pending);
+        let payloads = pointer_payloads("abc", pending);
         assert!(
             payloads.len() > 1,
             "2,000 chat streams need several payloads"
         );
         let mut seen = 0;
         for payload in &payloads {
+            let text = serde_json::to_string(payload).unwrap();
             assert!(
-                payload.len() < 8_000,
+                text.len() < 8_000,
                 "PostgreSQL refuses {} bytes",
-                payload.len()
+                text.len()
             );
-            let decoded: Payload = serde_json::from_str(payload).unwrap();
+            let decoded: Payload = serde_json::from_str(&text).unwrap();
             assert_eq!(decoded.o, "abc");
             seen += decoded.p.len();
         }
         assert_eq!(seen, 2_000);
+    }
+
+    #[test]
+    fn the_users_on_shift_are_told_whole_when_they_fit_and_in_parts_when_not() {
+        let user = |id: i64| OnlineUser {
+            id,
+            username: format!("paivystaja{id}"),
+            name: format!("Päivystäjä Numero {id}"),
+            role: crate::domain::roles::Role::Oncall,
+            since: chrono::Utc::now(),
+        };
+        let few = presence_payloads("abc", (1..=3).map(user).collect());
+        assert_eq!(few.len(), 1);
+        assert!(few[0].wc, "three users fit: the whole list");
+        let nobody = presence_payloads("abc", Vec::new());
+        assert_eq!(
+            (nobody[0].w.as_deref(), nobody[0].wc),
+            (Some(&[][..]), true)
+        );
+        let many = presence_payloads("abc", (1..=400).map(user).collect());
+        assert!(many.len() > 1 && many.iter().all(|p| !p.wc));
+        let told: usize = many.iter().map(|p| p.w.as_ref().unwrap().len()).sum();
+        assert_eq!(told, 400);
+        for payload in many {
+            assert!(serde_json::to_string(&payload).unwrap().len() < 8_000);
+        }
     }
 
     #[test]

@@ -13,7 +13,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use crate::error::Result;
 use tokio_util::sync::CancellationToken;
 
-use crate::events::{Event, Hub};
+use crate::events::{Event, Hub, Signals};
 use crate::store::Backend;
 use crate::store::chats::MessageCommits;
 use crate::store::group_commit::GroupCommit;
@@ -65,13 +65,16 @@ impl PgStore {
         self.relay.committed(events);
     }
 
-    fn start_fanout_tasks(&self, catch_up_every: Duration, shutdown: CancellationToken) {
+    fn start_fanout_tasks(&self, every: Duration, signals: Signals, shutdown: CancellationToken) {
         pg_fanout::start(
-            self.pool.clone(),
-            self.hub.clone(),
-            Arc::clone(&self.relay),
-            self.channel.clone(),
-            catch_up_every,
+            pg_fanout::Fanout {
+                pool: self.pool.clone(),
+                hub: self.hub.clone(),
+                relay: Arc::clone(&self.relay),
+                channel: self.channel.clone(),
+                signals,
+                every,
+            },
             shutdown,
         );
     }

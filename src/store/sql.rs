@@ -411,10 +411,11 @@ macro_rules! impl_store {
 
             fn start_fanout(
                 &self,
-                catch_up_every: std::time::Duration,
+                every: std::time::Duration,
+                signals: $crate::events::Signals,
                 shutdown: tokio_util::sync::CancellationToken,
             ) {
-                self.start_fanout_tasks(catch_up_every, shutdown);
+                self.start_fanout_tasks(every, signals, shutdown);
             }
 
             async fn ping(&self) -> $crate::error::Result<()> {

@@ -81,7 +81,8 @@ impl SqliteStore {
     /// One process owns the file, so there is no other instance to hear from.
     fn start_fanout_tasks(
         &self,
-        _catch_up_every: Duration,
+        _every: Duration,
+        _signals: crate::events::Signals,
         _shutdown: tokio_util::sync::CancellationToken,
     ) {
     }

@@ -168,6 +168,79 @@ async fn a_client_on_one_instance_talks_with_a_worker_on_another() {
     };
     assert_eq!(reply["seq"], ack["seq"]);
     assert_eq!(reply["data"]["body"], "Hei, olen täällä.");
+
+    // "Is typing…" crosses instances both ways (never stored, so only the moment).
+    let mut worker_chat = worker.ws().await;
+    worker_chat
+        .subscribe(&stream, ack["seq"].as_i64().unwrap())
+        .await;
+    assert_eq!(worker_chat.next().await["type"], "subscribed");
+    worker_chat
+        .send(json!({"type": "typing", "stream": stream}))
+        .await;
+    typing_from(&mut client, "worker").await;
+    client
+        .send(json!({"type": "typing", "stream": stream}))
+        .await;
+    typing_from(&mut worker_chat, "client").await;
+}
+
+/// Waits for the other side's typing notice (a socket also hears its own).
+async fn typing_from(ws: &mut Ws, from: &str) {
+    loop {
+        let frame = ws.next().await;
+        if frame["type"] == "typing" && frame["from"] == from {
+            return;
+        }
+    }
+}
+
+fn names_on_shift(frame: &Value) -> Vec<String> {
+    frame["online"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a presence frame: {frame}"))
+        .iter()
+        .map(|u| u["name"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn who_is_on_shift_is_the_same_on_every_instance() {
+    let Some((app, b, c)) = three_instances().await else {
+        return;
+    };
+    let anna_secret = app.db.add_user("anna", Role::Oncall, None).await;
+    let bert_secret = app.db.add_user("bert", Role::Supervisor, None).await;
+    let mut anna = app.login("anna", &anna_secret).await.ws().await;
+    assert_eq!(names_on_shift(&anna.next_presence().await), ["anna"]);
+
+    // Bert's console is on another instance: Anna's list grows, and a third instance
+    // with no console of either knows both.
+    let bert_ws = b.login("bert", &bert_secret).await.ws().await;
+    while names_on_shift(&anna.next_presence().await) != ["anna", "bert"] {}
+    let watcher = c.login("bert", &bert_secret).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let (_, listed) = watcher.get_json("/api/v1/presence").await;
+        let names: Vec<&str> = listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["name"].as_str().unwrap())
+            .collect();
+        if names == ["anna", "bert"] {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "instance C shows {names:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Bert logs off: gone from Anna's list at once, not after a timeout.
+    drop(bert_ws);
+    while names_on_shift(&anna.next_presence().await) != ["anna"] {}
 }
 
 /// The backend pids of the LISTEN connections of one schema's instances.
@@ -330,13 +403,20 @@ async fn a_database_restart_as_the_server_sees_it_loses_no_acknowledged_write() 
     .fetch_all(&mut admin)
     .await
     .unwrap();
-    assert!(cut.len() >= 4, "the instances' connections were found: {}", cut.len());
+    assert!(
+        cut.len() >= 4,
+        "the instances' connections were found: {}",
+        cut.len()
+    );
 
     // The pools reconnect: what was acknowledged reads back, and new writes reach the
     // console on the other instance.
     for entry in &acknowledged {
         let (status, read) = writer
-            .get_json(&format!("/api/v1/entries/{}", entry["id"].as_str().unwrap()))
+            .get_json(&format!(
+                "/api/v1/entries/{}",
+                entry["id"].as_str().unwrap()
+            ))
             .await;
         assert_eq!((status, &read["summary"]), (200, &entry["summary"]));
     }
@@ -362,7 +442,11 @@ async fn a_killed_instances_consoles_resume_on_another_and_miss_nothing() {
 
     // kill -9: no close frame, no goodbye; the desk writes on meanwhile.
     a.kill9().await;
-    assert_ne!(console.closed_with().await, Some(1012), "no goodbye from a killed server");
+    assert_ne!(
+        console.closed_with().await,
+        Some(1012),
+        "no goodbye from a killed server"
+    );
     for i in 0..4 {
         log_entry(&on_b, &format!("Välissä {i}")).await;
     }
@@ -375,7 +459,11 @@ async fn a_killed_instances_consoles_resume_on_another_and_miss_nothing() {
         .iter()
         .map(|e| e["seq"].as_i64().unwrap())
         .collect();
-    assert_eq!(resumed, vec![4, 5, 6, 7], "exactly what it missed, in order, once");
+    assert_eq!(
+        resumed,
+        vec![4, 5, 6, 7],
+        "exactly what it missed, in order, once"
+    );
     assert_eq!(
         console.next().await,
         json!({"type": "subscribed", "stream": "desk", "head": 7})
