@@ -506,14 +506,20 @@ fn validate(entry: &Entry, now: DateTime<Utc>) -> Result<()> {
         }
         (None, _) => {}
     }
-    // Logged afterwards is fine (a week back at most); the future is a typo.
-    if entry.occurred_at > now + Duration::minutes(5) {
+    Ok(())
+}
+
+/// A contact's time as a worker gives it: logged afterwards is fine (a week back at most),
+/// the future is a typo. Checked when the time is given, not on every later change, so an
+/// entry older than a week can still be closed or corrected.
+fn check_occurred_at(at: DateTime<Utc>, now: DateTime<Utc>) -> Result<()> {
+    if at > now + Duration::minutes(5) {
         return Err(AppError::validation(
             "occurred_at",
             "must not be in the future",
         ));
     }
-    if entry.occurred_at < now - Duration::days(7) {
+    if at < now - Duration::days(7) {
         return Err(AppError::validation(
             "occurred_at",
             "must be within the last 7 days",
@@ -551,6 +557,7 @@ impl NewEntry {
             call: None,
         };
         validate(&entry, now)?;
+        check_occurred_at(entry.occurred_at, now)?;
         Ok(entry)
     }
 }
@@ -594,6 +601,9 @@ impl EntryPatch {
             next.police = v;
         }
         if let Some(v) = self.occurred_at {
+            if v != current.occurred_at {
+                check_occurred_at(v, now)?;
+            }
             next.occurred_at = v;
         }
         validate(&next, now)?;
@@ -785,6 +795,26 @@ mod tests {
         assert!(n.clone().into_entry(&user(1, Role::Oncall), now()).is_err());
         n.occurred_at = Some(now() - Duration::days(8));
         assert!(n.into_entry(&user(1, Role::Oncall), now()).is_err());
+    }
+
+    #[test]
+    fn an_entry_older_than_a_week_can_still_be_closed_but_not_moved_back() {
+        let e = new_entry()
+            .into_entry(&user(1, Role::Oncall), now())
+            .unwrap();
+        let weeks_later = now() + Duration::days(20);
+        let close: EntryPatch = serde_json::from_value(serde_json::json!({
+            "status": "closed", "notes": "Asia siirtyi aikuissosiaalityöhön.",
+            "occurred_at": e.occurred_at,
+        }))
+        .unwrap();
+        let (closed, change) = close.apply(&e, weeks_later).unwrap().unwrap();
+        assert_eq!((closed.status, change), (Status::Closed, Change::Closed));
+        let backdate: EntryPatch = serde_json::from_value(
+            serde_json::json!({"occurred_at": weeks_later - Duration::days(8)}),
+        )
+        .unwrap();
+        assert!(backdate.apply(&e, weeks_later).is_err());
     }
 
     #[test]
