@@ -354,6 +354,11 @@ impl Chat {
         let mut next = self.clone();
         next.version += 1;
         next.purged_at = Some(now);
+        // A transfer note is the worker's words about the client: it goes with the
+        // transcript. Who handed over to whom, and when, stays for statistics.
+        for transfer in &mut next.transfers {
+            transfer.note.clear();
+        }
         Some(next)
     }
 
@@ -646,6 +651,16 @@ mod tests {
             "Äiti, kaksi lasta; pelkää miestään"
         );
         assert!(moved.transferred(&b, &b, String::new(), at(1, 3)).is_err());
+        let purged = moved
+            .ended(EndReason::Worker, at(1, 4))
+            .unwrap()
+            .purged(at(23, 0))
+            .unwrap();
+        assert_eq!(
+            purged.transfers[0].note, "",
+            "the note goes with the transcript"
+        );
+        assert_eq!(purged.transfers[0].at, moved.transfers[0].at);
     }
 
     #[test]
