@@ -7,6 +7,8 @@
 #   BACKEND    sqlite (a fresh file in a temporary directory) or postgres (a fresh
 #              database bench_loadgen_<pid> on $BENCH_POSTGRES, dropped afterwards)
 #   INSTANCES  servers to start on ports 18080, 18081, … (default 1; several need postgres)
+#   BENCH_BIN_DIR  where paivystys and loadgen are (default target/release; build them with
+#              cargo build --release --bin paivystys --bin loadgen)
 #
 # The script adds --target, --server-pid, --username and the password; for example
 #
@@ -29,6 +31,9 @@ if [[ ${1:-} =~ ^[0-9]+$ ]]; then
 fi
 [[ ${1:-} == -- ]] && shift
 postgres=${BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432}
+# The binaries to run; a copy elsewhere keeps a rebuild in the shared tree from swapping
+# them during a run.
+bins=${BENCH_BIN_DIR:-target/release}
 
 # Each socket is a file descriptor in the server and in loadgen. Raise the soft limit as
 # far as the hard limit allows (the servers inherit it); the code never raises it itself.
@@ -71,7 +76,7 @@ export PAIVYSTYS_CHAT__OPENS_PER_MINUTE_TOTAL=1000000000
 export PAIVYSTYS_CHAT__MESSAGES_PER_MINUTE=1000000000
 export RUST_LOG=${RUST_LOG:-warn}
 
-bin=target/release/paivystys
+bin=$bins/paivystys
 password="Kuormitus-$RANDOM-$RANDOM-testi"
 echo "$password" | "$bin" user add --username loadgen --role oncall --password-stdin >/dev/null
 
@@ -80,7 +85,7 @@ cat >"$work/start.sh" <<EOF
 #!/usr/bin/env bash
 set -eu
 port=\$((18079 + \$1))
-setsid "$PWD/$bin" serve --bind "127.0.0.1:\$port" >>"$work/server\$1.log" 2>&1 &
+setsid "$(realpath "$bin")" serve --bind "127.0.0.1:\$port" >>"$work/server\$1.log" 2>&1 &
 echo \$! >"$work/server\$1.pid"
 for _ in \$(seq 600); do
     curl -sf "http://127.0.0.1:\$port/healthz" >/dev/null && exit 0
@@ -112,7 +117,7 @@ for arg in "$@"; do
     args+=("$arg")
 done
 echo "backend $backend, $instances instance(s); loadgen ${args[*]}"
-LOADGEN_PASSWORD=$password target/release/loadgen "${targets[@]}" --username loadgen "${args[@]}"
+LOADGEN_PASSWORD=$password "$bins/loadgen" "${targets[@]}" --username loadgen "${args[@]}"
 status=$?
 grep -ih 'error\|panic' "$work"/server*.log | tail -5 || true
 exit $status

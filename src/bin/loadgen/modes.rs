@@ -396,6 +396,7 @@ async fn fanout(plan: &Plan, http: &reqwest::Client, servers: Vec<Server>) -> an
 
     shared.recording.store(true, Ordering::SeqCst);
     let writes = Arc::new(Writes::default());
+    let cpu = stats::CpuMeter::start(&plan.server_pids);
     let started = Instant::now();
     let restart = (plan.mode == Mode::Resume).then(|| {
         let shared = Arc::clone(&shared);
@@ -421,6 +422,7 @@ async fn fanout(plan: &Plan, http: &reqwest::Client, servers: Vec<Server>) -> an
         None => None,
     };
     tokio::time::sleep(plan.settle).await;
+    cpu.print();
     let rss = stats::rss_all(&plan.server_pids);
     stats::print_rss("at the end", &plan.server_pids, &rss);
 
@@ -468,6 +470,10 @@ async fn restart(
         if !status.success() {
             bail!("--restart-cmd failed: {status}");
         }
+        println!(
+            "the restart command finished after {:.2} s",
+            command_started.elapsed().as_secs_f64()
+        );
     } else {
         println!("waiting for the server to close the sockets (restart it now)");
     }
@@ -556,6 +562,7 @@ async fn chat(plan: &Plan, http: &reqwest::Client, servers: Vec<Server>) -> anyh
 
     shared.recording.store(true, Ordering::SeqCst);
     let writes = Arc::new(Writes::default());
+    let cpu = stats::CpuMeter::start(&plan.server_pids);
     let started = Instant::now();
     let until = started + plan.duration;
     let writer_of = |i: usize| servers[(i + 1) % servers.len()].clone();
@@ -590,6 +597,7 @@ async fn chat(plan: &Plan, http: &reqwest::Client, servers: Vec<Server>) -> anyh
         started.elapsed()
     };
     tokio::time::sleep(plan.settle).await;
+    cpu.print();
     let rss = stats::rss_all(&plan.server_pids);
     stats::print_rss("at the end", &plan.server_pids, &rss);
 

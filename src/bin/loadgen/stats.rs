@@ -57,7 +57,8 @@ impl Writes {
 struct Arrivals {
     count: u32,
     slowest: Duration,
-    slowest_on: Vec<Duration>,
+    /// `None` where no subscriber of the event is on that target.
+    slowest_on: Vec<Option<Duration>>,
 }
 
 /// Deliveries of events to subscribers, keyed by (stream number, seq). An event's
@@ -93,11 +94,12 @@ impl Deliveries {
         let arrivals = events.entry((stream, seq)).or_insert_with(|| Arrivals {
             count: 0,
             slowest: Duration::ZERO,
-            slowest_on: vec![Duration::ZERO; self.targets],
+            slowest_on: vec![None; self.targets],
         });
         arrivals.count += 1;
         arrivals.slowest = arrivals.slowest.max(latency);
-        arrivals.slowest_on[target] = arrivals.slowest_on[target].max(latency);
+        let on_target = &mut arrivals.slowest_on[target];
+        *on_target = Some(on_target.unwrap_or_default().max(latency));
     }
 
     /// Checks a socket's next seq against its last: counts gaps and repeats.
@@ -122,7 +124,7 @@ impl Deliveries {
             if arrivals.count >= want {
                 complete.push(arrivals.slowest);
                 for (target, slowest) in arrivals.slowest_on.iter().enumerate() {
-                    on_target[target].push(*slowest);
+                    on_target[target].extend(*slowest);
                 }
             } else {
                 incomplete += 1;
@@ -147,6 +149,9 @@ impl Deliveries {
         );
         if self.targets > 1 {
             for (target, mut latencies) in on_target.into_iter().enumerate() {
+                if latencies.is_empty() {
+                    continue;
+                }
                 latencies.sort_unstable();
                 println!(
                     "  last subscriber on target {}: {}",
@@ -202,6 +207,80 @@ pub fn print_rss(label: &str, pids: &[u32], rss: &[Option<u64>]) {
     }
 }
 
+/// CPU time a process has used (user + system), or `None` if it is gone. /proc counts
+/// in clock ticks, which are 1/100 s on every Linux this runs on (`USER_HZ`).
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces; the fields after its ')' are fixed.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+/// CPU used by the servers and by the load generator itself over a phase of the run: on
+/// a machine they share, this shows which side the cores went to.
+pub struct CpuMeter {
+    pids: Vec<u32>,
+    start: Vec<Option<Duration>>,
+    own: Option<Duration>,
+    machine: Option<(u64, u64)>,
+    wall: std::time::Instant,
+}
+
+/// Busy and total jiffies of all cores since boot (/proc/stat's `cpu` line; idle and
+/// iowait count as not busy).
+fn machine_jiffies() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let line = stat.lines().next()?.strip_prefix("cpu ")?;
+    let fields: Vec<u64> = line
+        .split_whitespace()
+        .map(|f| f.parse().ok())
+        .collect::<Option<_>>()?;
+    let total: u64 = fields.iter().sum();
+    let idle = fields.get(3)? + fields.get(4).copied().unwrap_or(0);
+    Some((total - idle, total))
+}
+
+impl CpuMeter {
+    pub fn start(pids: &[u32]) -> Self {
+        CpuMeter {
+            pids: pids.to_vec(),
+            start: pids.iter().map(|p| cpu_time(*p)).collect(),
+            own: cpu_time(std::process::id()),
+            machine: machine_jiffies(),
+            wall: std::time::Instant::now(),
+        }
+    }
+
+    pub fn print(&self) {
+        let wall = self.wall.elapsed().as_secs_f64();
+        let used = |before: Option<Duration>, pid: u32| -> Option<f64> {
+            Some((cpu_time(pid)? - before?).as_secs_f64())
+        };
+        for (pid, before) in self.pids.iter().zip(&self.start) {
+            if let Some(cpu) = used(*before, *pid) {
+                println!(
+                    "server pid {pid} CPU: {cpu:.1} s in {wall:.1} s ({:.0}% of one core)",
+                    100.0 * cpu / wall
+                );
+            }
+        }
+        if let Some(cpu) = used(self.own, std::process::id()) {
+            println!(
+                "loadgen CPU: {cpu:.1} s in {wall:.1} s ({:.0}% of one core)",
+                100.0 * cpu / wall
+            );
+        }
+        // Everything else on the machine too: the database's processes, other users.
+        if let (Some((busy0, total0)), Some((busy1, total1))) = (self.machine, machine_jiffies()) {
+            println!(
+                "machine CPU busy: {:.0}% of all cores",
+                100.0 * (busy1 - busy0) as f64 / (total1 - total0).max(1) as f64
+            );
+        }
+    }
+}
+
 /// The machine, for the report: cores and CPU model.
 pub fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
@@ -220,6 +299,12 @@ pub fn machine() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn own_cpu_time_is_readable() {
+        assert!(cpu_time(std::process::id()).is_some());
+        assert!(rss_kib(std::process::id()).is_some_and(|kib| kib > 0));
+    }
 
     #[test]
     fn nearest_rank_percentiles() {
@@ -241,6 +326,10 @@ mod tests {
         assert_eq!(a.count, 2);
         assert!(a.slowest >= Duration::from_millis(25));
         assert!(a.slowest_on[0] < a.slowest_on[1]);
+        drop(events);
+        d.arrived(0, 2, at, 1);
+        let events = d.events.lock().unwrap();
+        assert_eq!(events[&(0, 2)].slowest_on[0], None);
         drop(events);
         d.check_order(1, 2);
         d.check_order(2, 2);
