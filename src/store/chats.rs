@@ -41,6 +41,13 @@ pub enum Written {
     Stale,
 }
 
+/// Why an attempt at a message batch failed: one message's own statements (it is left out
+/// and the batch runs again), or the transaction itself (every message fails).
+pub enum BatchFailure {
+    Message(usize, AppError),
+    Transaction(AppError),
+}
+
 /// The chat-message group commits of a backend.
 pub type MessageCommits = crate::store::group_commit::GroupCommit<MessageRequest, Written>;
 
@@ -187,9 +194,10 @@ macro_rules! impl_chat_store {
                 Ok(saved.rows_affected() == 1)
             }
 
-            /// One message inside a batch's transaction (its own savepoint): the chat
-            /// row's compare-and-swap, the events, the message row. Returns what it did
-            /// and the events it appended.
+            /// One message inside a batch's transaction: the chat row's compare-and-swap,
+            /// the events, the message row. Returns what it did and the events it
+            /// appended. The duplicate check and the compare-and-swap come before any
+            /// write, so a retry or a stale chat leaves the transaction as it was.
             async fn insert_chat_message_in_tx(
                 tx: &mut sqlx::Transaction<'_, $db>,
                 request: &$crate::store::chats::MessageRequest,
@@ -246,9 +254,11 @@ macro_rules! impl_chat_store {
                 Ok((Written::Created(created), appended))
             }
 
-            /// Writes a batch of messages in one transaction, each in a savepoint so one
-            /// message's failure leaves the others; answers every writer after the
-            /// commit (or with the failure, when the commit did not happen).
+            /// Writes a batch of messages in one transaction and answers every writer after
+            /// the commit (or with the failure, when nothing was committed). A message whose
+            /// own statements fail is answered with its error and the batch runs again
+            /// without it. No savepoint per message: on SQLite every statement is a hop to
+            /// the database thread, and savepoints would add two per message.
             async fn write_message_batch(
                 &self,
                 batch: Vec<
@@ -258,35 +268,29 @@ macro_rules! impl_chat_store {
                     >,
                 >,
             ) {
-                let committed = async {
-                    let mut tx = self.writer().begin().await?;
-                    let mut outcomes = Vec::with_capacity(batch.len());
-                    let mut appended = Vec::new();
-                    for pending in &batch {
-                        let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
-                        match Self::insert_chat_message_in_tx(&mut savepoint, &pending.request)
-                            .await
-                        {
-                            Ok((written, events)) => {
-                                savepoint.commit().await?;
-                                appended.extend(events);
-                                outcomes.push(Ok(written));
-                            }
-                            Err(err) => {
-                                savepoint.rollback().await?;
-                                outcomes.push(Err(err));
-                            }
-                        }
+                use $crate::store::chats::BatchFailure;
+                let mut refused: Vec<Option<$crate::error::AppError>> =
+                    std::iter::repeat_with(|| None).take(batch.len()).collect();
+                let committed = loop {
+                    match self.try_message_batch(&batch, &refused).await {
+                        Ok(done) => break Ok(done),
+                        Err(BatchFailure::Message(i, err)) => refused[i] = Some(err),
+                        Err(BatchFailure::Transaction(err)) => break Err(err),
                     }
-                    tx.commit().await?;
-                    Ok::<_, $crate::error::AppError>((outcomes, appended))
-                }
-                .await;
+                };
                 match committed {
-                    Ok((outcomes, appended)) => {
+                    Ok((written, appended)) => {
                         self.published(&appended);
-                        for (pending, outcome) in batch.into_iter().zip(outcomes) {
-                            pending.answer(outcome);
+                        let mut written = written.into_iter();
+                        for (pending, refused) in batch.into_iter().zip(refused) {
+                            pending.answer(match refused {
+                                Some(err) => Err(err),
+                                None => written.next().ok_or_else(|| {
+                                    $crate::error::AppError::Internal(
+                                        "a batch lost track of a message".into(),
+                                    )
+                                }),
+                            });
                         }
                     }
                     Err(err) => {
@@ -298,6 +302,45 @@ macro_rules! impl_chat_store {
                         }
                     }
                 }
+            }
+
+            /// One attempt at a batch, leaving out the refused messages: what each message
+            /// did, in order, and the events appended; dropping the transaction on a
+            /// failure rolls all of it back.
+            async fn try_message_batch(
+                &self,
+                batch: &[$crate::store::group_commit::Pending<
+                    $crate::store::chats::MessageRequest,
+                    $crate::store::chats::Written,
+                >],
+                refused: &[Option<$crate::error::AppError>],
+            ) -> std::result::Result<
+                (Vec<$crate::store::chats::Written>, Vec<$crate::events::Event>),
+                $crate::store::chats::BatchFailure,
+            > {
+                use $crate::store::chats::BatchFailure;
+                let mut tx = self
+                    .writer()
+                    .begin()
+                    .await
+                    .map_err(|e| BatchFailure::Transaction(e.into()))?;
+                let mut written = Vec::with_capacity(batch.len());
+                let mut appended = Vec::new();
+                for (i, pending) in batch.iter().enumerate() {
+                    if refused[i].is_some() {
+                        continue;
+                    }
+                    let (outcome, events) =
+                        Self::insert_chat_message_in_tx(&mut tx, &pending.request)
+                            .await
+                            .map_err(|err| BatchFailure::Message(i, err))?;
+                    written.push(outcome);
+                    appended.extend(events);
+                }
+                tx.commit()
+                    .await
+                    .map_err(|e| BatchFailure::Transaction(e.into()))?;
+                Ok((written, appended))
             }
 
             async fn stale_chat(
@@ -473,8 +516,9 @@ macro_rules! impl_chat_store {
                     message: message.clone(),
                     events: events.to_vec(),
                 };
-                // One chat's messages share a lane: a batch never holds two writes that
-                // would race for the same chat row.
+                // One chat's messages share a lane, so two lanes never wait on each
+                // other's lock of one chat row. Two of them in one batch: the second finds
+                // the chat changed (stale) and is decided again.
                 let lane = next.id.as_u128() as u64;
                 let written = self
                     .messages

@@ -55,8 +55,9 @@ impl<Req, Out> GroupCommit<Req, Out> {
         }
     }
 
-    /// Queues `request` on the lane `key` picks (writes that must not share a batch
-    /// concurrently, e.g. to one chat, should share a key) and waits for its outcome.
+    /// Queues `request` on the lane `key` picks (writes that contend for one row, e.g.
+    /// to one chat, should share a key: one lane never waits on another) and waits for
+    /// its outcome.
     /// `run` must answer every `Pending` it is given, after its commit.
     pub async fn submit<F, Fut>(&self, key: u64, request: Req, run: F) -> Result<Out>
     where

@@ -19,9 +19,10 @@ use crate::store::chats::MessageCommits;
 use crate::store::group_commit::GroupCommit;
 use crate::store::pg_fanout::{self, Relay};
 
-/// Lanes of chat-message group commits: half the pool, leaving the rest to other writes
-/// and to reads.
-const MESSAGE_LANES: usize = 8;
+/// Lanes of chat-message group commits: one per pooled connection. PostgreSQL already
+/// overlaps the commits of its connections, so fewer lanes measured slower (see
+/// docs/BENCHMARKS.md); the batches still save a BEGIN and COMMIT round trip per message.
+const MESSAGE_LANES: usize = 16;
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/postgres");
 

@@ -20,6 +20,7 @@ on_both_backends!(
     access_log_is_queryable_per_record_and_append_only,
     events_cannot_be_rewritten,
     migrations_run_again_without_harm,
+    a_failing_message_leaves_its_batch_mates_written,
 );
 
 async fn sequence_numbers_start_at_one_per_stream_and_never_skip(backend: Backend) {
@@ -336,4 +337,83 @@ async fn migrations_run_again_without_harm(backend: Backend) {
         use paivystys::store::Store;
         assert_eq!(again.stream_head("desk").await.unwrap(), 1);
     }
+}
+
+/// Group commit: concurrent messages share transactions. One message whose own statements
+/// fail (here: its events lack the message event) is refused alone; every other message,
+/// in whatever batch it landed, is written once and numbered without a gap, and the
+/// refused chat is left as it was.
+async fn a_failing_message_leaves_its_batch_mates_written(backend: Backend) {
+    use paivystys::domain::chat::{Author, Chat, Language, NewMessage, message_events};
+    use paivystys::store::MessageWrite;
+
+    let Some(db) = TestDb::new(backend).await else {
+        return;
+    };
+    let now = Utc::now().trunc_subsecs(6);
+    let mut chats = Vec::new();
+    for i in 0..21 {
+        let chat = Chat::open(uuid::Uuid::new_v4(), Language::Fi, now);
+        db.store
+            .insert_chat(&chat, &format!("token-{i}"), now + Duration::hours(1), &[])
+            .await
+            .unwrap();
+        chats.push(chat);
+    }
+    let mut writers = Vec::new();
+    for (i, chat) in chats.iter().cloned().enumerate() {
+        let store = db.store.clone();
+        writers.push(tokio::spawn(async move {
+            let message = NewMessage {
+                client_id: uuid::Uuid::new_v4(),
+                from: Author::Client,
+                user_id: None,
+                body: format!("Viesti {i}"),
+                at: now,
+            };
+            let next = chat
+                .after_message(Author::Client, &Default::default(), now)
+                .unwrap();
+            let mut events = message_events(&chat, &next, &message);
+            if i == 0 {
+                events.retain(|e| e.kind != "chat.message");
+            }
+            store.insert_chat_message(&next, &message, &events).await
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for writer in writers {
+        outcomes.push(writer.await.unwrap());
+    }
+    assert!(outcomes[0].is_err(), "the broken message is refused");
+    for (i, outcome) in outcomes.iter().enumerate().skip(1) {
+        match outcome {
+            Ok(MessageWrite::Created(message)) => assert_eq!(message.seq, 1, "chat {i}"),
+            other => panic!("chat {i}: {other:?}"),
+        }
+        let stored = db.store.chat_messages(chats[i].id).await.unwrap();
+        assert_eq!(stored.len(), 1, "chat {i} holds its message once");
+        let stream = format!("chat:{}", chats[i].id);
+        let events = db.store.events_since(&stream, 0, 10).await.unwrap();
+        assert_eq!(events.iter().map(|e| e.seq).collect::<Vec<_>>(), [1]);
+    }
+    let refused = db.store.get_chat(chats[0].id).await.unwrap().unwrap();
+    assert_eq!(
+        refused.version, chats[0].version,
+        "the refused chat is unchanged"
+    );
+    assert!(
+        db.store
+            .chat_messages(chats[0].id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        db.store
+            .stream_head(&format!("chat:{}", chats[0].id))
+            .await
+            .unwrap(),
+        0
+    );
 }
