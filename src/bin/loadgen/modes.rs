@@ -439,6 +439,9 @@ async fn fanout(plan: &Plan, http: &reqwest::Client, servers: Vec<Server>) -> an
     }
     shared.stop.cancel();
     futures_util::future::join_all(handles).await;
+    if writes.acked() == 0 {
+        bail!("no write was acknowledged ({} failed)", writes.failed());
+    }
     Ok(())
 }
 
