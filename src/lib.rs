@@ -32,6 +32,7 @@ use std::sync::Arc;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
 use crate::config::Settings;
 use crate::domain::clock::Clock;
@@ -65,6 +66,8 @@ pub struct App {
     pub login_throttle: auth::throttle::LoginThrottle,
     /// Cancelled when the server begins to shut down; long-lived tasks watch it.
     pub shutdown: CancellationToken,
+    /// The open websockets, so shutdown can wait for their "reconnect" goodbyes.
+    pub sockets: TaskTracker,
 }
 
 #[derive(Clone)]
@@ -139,6 +142,7 @@ impl Wiring {
             metrics: self.metrics,
             presence: presence::Presence::new(),
             shutdown: CancellationToken::new(),
+            sockets: TaskTracker::new(),
         })))
     }
 }
@@ -166,6 +170,9 @@ pub fn router(state: AppState) -> Router {
     http::router(state)
 }
 
+/// How long shutdown waits for open websockets to say goodbye.
+const SOCKET_GOODBYES: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// Serves until `shutdown` resolves, then closes websockets (telling clients to reconnect)
 /// and finishes the requests in flight.
 pub async fn serve_with_listener(
@@ -183,6 +190,7 @@ pub async fn serve_with_listener(
     );
     jobs::spawn_all(&state);
     let token = state.shutdown.clone();
+    let sockets = state.sockets.clone();
     let app = router(state);
     // The peer address reaches handlers only to be hashed for rate limits (`limits`).
     let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
@@ -192,5 +200,16 @@ pub async fn serve_with_listener(
             token.cancel();
         })
         .await?;
+    // axum's graceful shutdown does not wait for upgraded connections: without this the
+    // process could end while sockets still flush their 1012 "reconnect" close, and
+    // consoles would see an abnormal close instead. Each socket gives up on its peer
+    // after 2 s (`ws`), so this wait is bounded.
+    sockets.close();
+    if tokio::time::timeout(SOCKET_GOODBYES, sockets.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!(open = sockets.len(), "websockets still open at exit");
+    }
     Ok(())
 }

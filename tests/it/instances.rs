@@ -471,3 +471,23 @@ async fn a_killed_instances_consoles_resume_on_another_and_miss_nothing() {
     log_entry(&on_b, "Jälkeen").await;
     assert_eq!(events(&mut console, 1).await[0]["seq"], 8);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopping_server_tells_its_consoles_to_reconnect() {
+    // SIGTERM (a deploy): the process must not end before its sockets have sent the
+    // 1012 "reconnect" close, or consoles see an abnormal close instead.
+    let Some(dbs) = ProcessDb::new(Backend::Sqlite).await else {
+        return;
+    };
+    let secret = dbs.add_user("olli", Role::Oncall).await;
+    let mut server = dbs.start(&[]).await;
+    let worker = login_at(server.base(), "olli", &secret).await;
+    let mut consoles = Vec::new();
+    for _ in 0..400 {
+        consoles.push(desk_socket(&worker).await);
+    }
+    server.terminate().await;
+    for console in &mut consoles {
+        assert_eq!(console.closed_with().await, Some(1012), "told to reconnect");
+    }
+}

@@ -115,13 +115,30 @@ impl ServerProcess {
         assert_eq!(status.signal(), Some(9), "ended by SIGKILL: {status}");
     }
 
+    /// SIGTERM, as systemd stops the service: waits for the process to end on its own and
+    /// checks that it exited cleanly.
+    pub async fn terminate(&mut self) {
+        let pid = self.child.id().expect("the server still runs");
+        let sent = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await
+            .expect("run kill");
+        assert!(sent.success(), "SIGTERM sent");
+        let status = tokio::time::timeout(START_WAIT, self.child.wait())
+            .await
+            .unwrap_or_else(|_| panic!("the server did not stop on SIGTERM\n{}", self.log()))
+            .expect("reap the server");
+        assert!(status.success(), "a clean exit: {status}\n{}", self.log());
+    }
+
     /// Starts the server again on the same databases with the same settings, on the same
     /// address if it can be bound again (else on a new port: read `base()` again). The
     /// previous process must be gone (`kill9`).
     pub async fn restart(&mut self) {
         assert!(
             matches!(self.child.try_wait(), Ok(Some(_))),
-            "restart follows kill9: the old server still runs"
+            "restart follows kill9 or terminate: the old server still runs"
         );
         self.log.lock().unwrap().push_back("--- restart ---".into());
         let spawned = |bind: SocketAddr| {

@@ -65,7 +65,14 @@ async fn websocket(
         .max_write_buffer_size(limits.max_message_bytes.max(64 * 1024) * 4)
         .max_message_size(limits.max_message_bytes)
         .max_frame_size(limits.max_message_bytes)
-        .on_upgrade(move |socket| serve_socket(state, session.map(|s| s.user), socket)))
+        .on_upgrade(move |socket| {
+            // Counted until it ends, so shutdown waits for its goodbye.
+            let open = state.sockets.token();
+            async move {
+                serve_socket(state, session.map(|s| s.user), socket).await;
+                drop(open);
+            }
+        }))
 }
 
 /// A browser always sends `Origin`; the cookie would ride along on a cross-site page's
