@@ -393,6 +393,14 @@ async fn listen(
     }
 }
 
+/// The ranges of events one notification announced, as three parallel arrays for `unnest`.
+#[derive(Default)]
+struct Wanted {
+    streams: Vec<String>,
+    after: Vec<i64>,
+    up_to: Vec<i64>,
+}
+
 /// Reads other instances' events from the table and hands them to this instance's hub;
 /// passes on their moments.
 struct Relayer {
@@ -464,6 +472,7 @@ impl Relayer {
             }
         }
         let active = self.subscribed();
+        let mut wanted = Wanted::default();
         for (stream, first, last) in payload.p {
             if !active.contains(&stream) {
                 continue;
@@ -476,9 +485,40 @@ impl Relayer {
             }
             let from = self.relayed.get(&stream).copied().unwrap_or(first - 1);
             if from < last {
-                self.relay_after(&stream, from).await?;
+                wanted.streams.push(stream);
+                wanted.after.push(from);
+                wanted.up_to.push(last);
             }
         }
+        self.relay_ranges(wanted).await
+    }
+
+    /// Reads the announced ranges of every stream of a notification in one query (with
+    /// every chat its own stream, one query per stream would be a round trip per message)
+    /// and hands them to the hub, each stream in order.
+    async fn relay_ranges(&mut self, wanted: Wanted) -> Result<()> {
+        if wanted.streams.is_empty() {
+            return Ok(());
+        }
+        let rows: Vec<EventRow> = sqlx::query_as(
+            "SELECT e.stream, e.seq, e.kind, e.at, e.data \
+             FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS w(stream, after, up_to) \
+             JOIN events e ON e.stream = w.stream AND e.seq > w.after AND e.seq <= w.up_to \
+             ORDER BY e.stream, e.seq",
+        )
+        .bind(&wanted.streams)
+        .bind(&wanted.after)
+        .bind(&wanted.up_to)
+        .fetch_all(&self.pool)
+        .await?;
+        let events = rows
+            .into_iter()
+            .map(Event::try_from)
+            .collect::<Result<Vec<_>>>()?;
+        for event in &events {
+            self.relayed.insert(event.stream.clone(), event.seq);
+        }
+        self.hub.relay(&events);
         Ok(())
     }
 
