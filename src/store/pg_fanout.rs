@@ -47,6 +47,8 @@ use crate::store::sql::{EVENTS_SINCE, EventRow};
 const MAX_PAYLOAD: usize = 7_000;
 /// Events read from the table per query while relaying.
 const PAGE: i64 = 500;
+/// Notifications taken together into one read of the table.
+const MAX_TAKEN: usize = 256;
 /// The listener's longest pause between reconnection attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
@@ -393,12 +395,11 @@ async fn listen(
     }
 }
 
-/// The ranges of events one notification announced, as three parallel arrays for `unnest`.
+/// The ranges of events notifications announced: per stream, after which sequence number
+/// and up to which.
 #[derive(Default)]
 struct Wanted {
-    streams: Vec<String>,
-    after: Vec<i64>,
-    up_to: Vec<i64>,
+    ranges: BTreeMap<String, (i64, i64)>,
 }
 
 /// Reads other instances' events from the table and hands them to this instance's hub;
@@ -427,8 +428,7 @@ impl Relayer {
                 _ = shutdown.cancelled() => return,
                 message = heard.recv() => match message {
                     None => return,
-                    Some(Heard::Listening) => self.catch_up().await,
-                    Some(Heard::Payload(payload)) => self.follow_pointers(&payload).await,
+                    Some(first) => self.take_heard(first, &mut heard).await,
                 },
                 _ = tick.tick() => {
                     // Three missed rounds: that instance is gone, and its users with it.
@@ -452,12 +452,41 @@ impl Relayer {
         active
     }
 
-    async fn follow_pointers(&mut self, payload: &str) -> Result<()> {
+    /// Takes `first` and every notification already waiting behind it, and reads what
+    /// they announce in one query: under load the notifications come faster than one
+    /// query each could follow.
+    async fn take_heard(&mut self, first: Heard, heard: &mut mpsc::Receiver<Heard>) -> Result<()> {
+        let active = self.subscribed();
+        let mut wanted = Wanted::default();
+        let mut reconnected = false;
+        let mut next = Some(first);
+        let mut taken = 0;
+        while let Some(message) = next {
+            match message {
+                Heard::Listening => reconnected = true,
+                Heard::Payload(payload) => self.take_payload(&payload, &active, &mut wanted),
+            }
+            taken += 1;
+            next = if taken < MAX_TAKEN {
+                heard.try_recv().ok()
+            } else {
+                None
+            };
+        }
+        self.relay_ranges(wanted).await?;
+        if reconnected {
+            self.catch_up().await?;
+        }
+        Ok(())
+    }
+
+    /// Passes on a notification's moments and adds its pointers to `wanted`.
+    fn take_payload(&mut self, payload: &str, active: &HashSet<String>, wanted: &mut Wanted) {
         let payload: Payload = match serde_json::from_str(payload) {
             Ok(payload) => payload,
             Err(err) => {
                 tracing::warn!(error = %err, "ignoring a malformed event notification");
-                return Ok(());
+                return;
             }
         };
         let theirs = payload.o != self.origin;
@@ -471,8 +500,6 @@ impl Relayer {
                     .heard(&payload.o, users, payload.wc, Instant::now());
             }
         }
-        let active = self.subscribed();
-        let mut wanted = Wanted::default();
         for (stream, first, last) in payload.p {
             if !active.contains(&stream) {
                 continue;
@@ -485,20 +512,27 @@ impl Relayer {
             }
             let from = self.relayed.get(&stream).copied().unwrap_or(first - 1);
             if from < last {
-                wanted.streams.push(stream);
-                wanted.after.push(from);
-                wanted.up_to.push(last);
+                let range = wanted.ranges.entry(stream).or_insert((from, last));
+                range.0 = range.0.min(from);
+                range.1 = range.1.max(last);
             }
         }
-        self.relay_ranges(wanted).await
     }
 
-    /// Reads the announced ranges of every stream of a notification in one query (with
+    /// Reads the announced ranges of every stream in one query (with
     /// every chat its own stream, one query per stream would be a round trip per message)
     /// and hands them to the hub, each stream in order.
     async fn relay_ranges(&mut self, wanted: Wanted) -> Result<()> {
-        if wanted.streams.is_empty() {
+        if wanted.ranges.is_empty() {
             return Ok(());
+        }
+        let mut streams = Vec::with_capacity(wanted.ranges.len());
+        let mut after = Vec::with_capacity(wanted.ranges.len());
+        let mut up_to = Vec::with_capacity(wanted.ranges.len());
+        for (stream, (from, last)) in wanted.ranges {
+            streams.push(stream);
+            after.push(from);
+            up_to.push(last);
         }
         let rows: Vec<EventRow> = sqlx::query_as(
             "SELECT e.stream, e.seq, e.kind, e.at, e.data \
@@ -506,9 +540,9 @@ impl Relayer {
              JOIN events e ON e.stream = w.stream AND e.seq > w.after AND e.seq <= w.up_to \
              ORDER BY e.stream, e.seq",
         )
-        .bind(&wanted.streams)
-        .bind(&wanted.after)
-        .bind(&wanted.up_to)
+        .bind(&streams)
+        .bind(&after)
+        .bind(&up_to)
         .fetch_all(&self.pool)
         .await?;
         let events = rows
