@@ -30,15 +30,15 @@ on_both_backends!(
 );
 
 /// An anonymous chat client: its chat id and token, nothing else.
-struct Anon {
+pub(crate) struct Anon {
     http: reqwest::Client,
     base: String,
-    chat_id: String,
+    pub(crate) chat_id: String,
     token: String,
 }
 
 impl Anon {
-    async fn open(app: &TestApp, language: &str) -> Anon {
+    pub(crate) async fn open(app: &TestApp, language: &str) -> Anon {
         let http = reqwest::Client::new();
         let response = http
             .post(app.url("/api/v1/public/chats"))
@@ -60,7 +60,7 @@ impl Anon {
         }
     }
 
-    fn stream(&self) -> String {
+    pub(crate) fn stream(&self) -> String {
         format!("chat:{}", self.chat_id)
     }
 
@@ -107,7 +107,7 @@ impl Anon {
     }
 
     /// A websocket authenticated with the chat token, following the chat from `since`.
-    async fn ws(&self, since: i64) -> Ws {
+    pub(crate) async fn ws(&self, since: i64) -> Ws {
         let url = format!("{}/api/v1/ws", self.base.replacen("http", "ws", 1));
         let (socket, _) = tokio_tungstenite::connect_async(url.into_client_request().unwrap())
             .await

@@ -13,6 +13,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 use sqlx::Connection;
 
+use crate::chats::Anon;
 use crate::helpers::{Backend, Client, TestApp, WAIT, Ws, login_at, postgres_url};
 use crate::process::{ProcessDb, rebase};
 
@@ -123,26 +124,9 @@ async fn a_client_on_one_instance_talks_with_a_worker_on_another() {
     let worker = b.login("olli", &secret).await;
 
     // The client's page reached instance A; the worker's console is on B.
-    let http = reqwest::Client::new();
-    let opened: Value = http
-        .post(app.url("/api/v1/public/chats"))
-        .json(&json!({"language": "fi"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let chat_id = opened["chat_id"].as_str().unwrap().to_owned();
-    let stream = format!("chat:{chat_id}");
-    let url = format!("{}/api/v1/ws", app.base.replacen("http", "ws", 1));
-    let (socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    let mut client = Ws { socket };
-    client
-        .send(json!({"type": "auth", "token": opened["token"]}))
-        .await;
-    assert_eq!(client.next().await["type"], "authenticated");
-    client.subscribe(&stream, 0).await;
+    let anon = Anon::open(&app, "fi").await;
+    let (chat_id, stream) = (anon.chat_id.clone(), anon.stream());
+    let mut client = anon.ws(0).await;
 
     let (status, _) = worker
         .send_json(

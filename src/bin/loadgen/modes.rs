@@ -372,6 +372,39 @@ async fn idle(plan: &Plan, http: &reqwest::Client, servers: Vec<Server>) -> anyh
 /// Fanout (and resume): `--workers` consoles follow `desk`; one writer creates entries at
 /// `--rate`; every entry's latency is taken at its last console. In resume mode the
 /// server restarts meanwhile and the consoles come back with `since`.
+/// A measured run once its sockets are open and following: recording is on from `started`.
+struct Measured {
+    shared: Arc<Shared>,
+    handles: Vec<tokio::task::JoinHandle<()>>,
+    writes: Arc<Writes>,
+    cpu: stats::CpuMeter,
+    started: Instant,
+}
+
+/// Opens the sockets (`expected` of them count towards delivery), reports the servers'
+/// memory with them open, and starts recording and the CPU meter.
+async fn start_measuring(
+    plan: &Plan,
+    servers: &[Server],
+    subs: Vec<(Sub, i64)>,
+    expected: usize,
+) -> anyhow::Result<Measured> {
+    let shared = Arc::new(Shared::new(plan, servers.to_vec(), expected));
+    let handles = tokio::time::timeout(plan.setup_timeout, connect_all(plan, &shared, subs))
+        .await
+        .context("--setup-timeout passed while opening sockets")??;
+    let rss_open = stats::rss_all(&plan.server_pids);
+    stats::print_rss("with the sockets open", &plan.server_pids, &rss_open);
+    shared.recording.store(true, Ordering::SeqCst);
+    Ok(Measured {
+        shared,
+        handles,
+        writes: Arc::new(Writes::default()),
+        cpu: stats::CpuMeter::start(&plan.server_pids),
+        started: Instant::now(),
+    })
+}
+
 async fn fanout(plan: &Plan, http: &reqwest::Client, servers: Vec<Server>) -> anyhow::Result<()> {
     let session = login(plan, http, &servers[0]).await?;
     let head = client::stream_head(http, &servers[0], &session, "desk").await?;
@@ -387,17 +420,13 @@ async fn fanout(plan: &Plan, http: &reqwest::Client, servers: Vec<Server>) -> an
             (sub, head)
         })
         .collect();
-    let shared = Arc::new(Shared::new(plan, servers.clone(), plan.workers));
-    let handles = tokio::time::timeout(plan.setup_timeout, connect_all(plan, &shared, subs))
-        .await
-        .context("--setup-timeout passed while opening sockets")??;
-    let rss_open = stats::rss_all(&plan.server_pids);
-    stats::print_rss("with the sockets open", &plan.server_pids, &rss_open);
-
-    shared.recording.store(true, Ordering::SeqCst);
-    let writes = Arc::new(Writes::default());
-    let cpu = stats::CpuMeter::start(&plan.server_pids);
-    let started = Instant::now();
+    let Measured {
+        shared,
+        handles,
+        writes,
+        cpu,
+        started,
+    } = start_measuring(plan, &servers, subs, plan.workers).await?;
     let restart = (plan.mode == Mode::Resume).then(|| {
         let shared = Arc::clone(&shared);
         let command = plan.restart_cmd.clone();
@@ -556,17 +585,13 @@ async fn chat(plan: &Plan, http: &reqwest::Client, servers: Vec<Server>) -> anyh
             (sub, 0)
         })
         .collect();
-    let shared = Arc::new(Shared::new(plan, servers.clone(), plan.chats));
-    let handles = tokio::time::timeout(plan.setup_timeout, connect_all(plan, &shared, subs))
-        .await
-        .context("--setup-timeout passed while opening sockets")??;
-    let rss_open = stats::rss_all(&plan.server_pids);
-    stats::print_rss("with the sockets open", &plan.server_pids, &rss_open);
-
-    shared.recording.store(true, Ordering::SeqCst);
-    let writes = Arc::new(Writes::default());
-    let cpu = stats::CpuMeter::start(&plan.server_pids);
-    let started = Instant::now();
+    let Measured {
+        shared,
+        handles,
+        writes,
+        cpu,
+        started,
+    } = start_measuring(plan, &servers, subs, plan.chats).await?;
     let until = started + plan.duration;
     let writer_of = |i: usize| servers[(i + 1) % servers.len()].clone();
     let elapsed = if plan.rate > 0.0 {
