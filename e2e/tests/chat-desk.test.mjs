@@ -311,12 +311,23 @@ test('a new chat is announced also when the console is in a background tab', asy
       window.dispatchEvent(new Event('blur'));
     });
 
+    // Every title the page shows, recorded as it changes: a page behind another tab gets
+    // no animation frames and throttled timers, so polling the title can keep missing
+    // the flash's half of each period (this test failed that way on a loaded machine).
+    await w.page.evaluate(() => {
+      window.shownTitles = [];
+      new MutationObserver(() => window.shownTitles.push(document.title)).observe(
+        document.querySelector('title'),
+        { childList: true, characterData: true, subtree: true },
+      );
+    });
+
     const chat = await openChat('en');
-    // A page behind another tab gets no animation frames, so the title is polled on a
-    // timer rather than per frame.
     // The title counts the waiting chats and flashes.
-    await w.page.waitForFunction((t) => document.title === `(1) ${t}`, base, { timeout: WAIT, polling: 100 });
-    await w.page.waitForFunction((t) => document.title === `(1) ${t}`, messages.fi['chat.title_flash'], { timeout: WAIT, polling: 100 });
+    const shows = (title) => w.page.waitForFunction(
+      (t) => window.shownTitles.includes(t), title, { timeout: WAIT, polling: 100 });
+    await shows(`(1) ${base}`);
+    await shows(`(1) ${messages.fi['chat.title_flash']}`);
     const alert = w.page.getByTestId('new-chat-alert');
     await alert.waitFor({ state: 'visible', timeout: WAIT });
     assert.equal(await alert.getAttribute('data-chat-id'), chat.chat_id);
