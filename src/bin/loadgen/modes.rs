@@ -372,6 +372,25 @@ async fn idle(plan: &Plan, http: &reqwest::Client, servers: Vec<Server>) -> anyh
 /// Fanout (and resume): `--workers` consoles follow `desk`; one writer creates entries at
 /// `--rate`; every entry's latency is taken at its last console. In resume mode the
 /// server restarts meanwhile and the consoles come back with `since`.
+/// Ends a measured run: reports how sockets closed, stops and joins them, and fails a
+/// run in which no write was acknowledged.
+async fn finish(
+    shared: &Shared,
+    handles: Vec<tokio::task::JoinHandle<()>>,
+    writes: &Writes,
+) -> anyhow::Result<()> {
+    let closes = shared.closes.lock().unwrap().clone();
+    if !closes.is_empty() {
+        println!("socket closes: {closes:?}");
+    }
+    shared.stop.cancel();
+    futures_util::future::join_all(handles).await;
+    if writes.acked() == 0 {
+        bail!("no write was acknowledged ({} failed)", writes.failed());
+    }
+    Ok(())
+}
+
 /// A measured run once its sockets are open and following: recording is on from `started`.
 struct Measured {
     shared: Arc<Shared>,
@@ -462,16 +481,7 @@ async fn fanout(plan: &Plan, http: &reqwest::Client, servers: Vec<Server>) -> an
     if let Some(resumed) = resumed {
         report_resume(plan, http, &servers, &session, &shared, resumed?).await?;
     }
-    let closes = shared.closes.lock().unwrap().clone();
-    if !closes.is_empty() {
-        println!("socket closes: {closes:?}");
-    }
-    shared.stop.cancel();
-    futures_util::future::join_all(handles).await;
-    if writes.acked() == 0 {
-        bail!("no write was acknowledged ({} failed)", writes.failed());
-    }
-    Ok(())
+    finish(&shared, handles, &writes).await
 }
 
 /// When the restart began, as the load generator saw it, and whether every console was
@@ -632,14 +642,5 @@ async fn chat(plan: &Plan, http: &reqwest::Client, servers: Vec<Server>) -> anyh
     println!("{} chat clients, each following its own chat", plan.chats);
     writes.print(elapsed);
     shared.deliveries.print(|_| 1);
-    let closes = shared.closes.lock().unwrap().clone();
-    if !closes.is_empty() {
-        println!("socket closes: {closes:?}");
-    }
-    shared.stop.cancel();
-    futures_util::future::join_all(handles).await;
-    if writes.acked() == 0 {
-        bail!("no write was acknowledged ({} failed)", writes.failed());
-    }
-    Ok(())
+    finish(&shared, handles, &writes).await
 }
