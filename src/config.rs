@@ -647,6 +647,12 @@ mod tests {
         s.ws.idle_timeout_secs = s.ws.heartbeat_secs;
         assert!(s.validate().is_err());
         let mut s = Settings::default();
+        s.ws.catch_up_secs = 0;
+        assert!(
+            s.validate().is_err(),
+            "a zero interval would spin the catch-up from the table"
+        );
+        let mut s = Settings::default();
         s.calendar.overdue_check_secs = Some(0);
         assert!(
             s.validate().is_err(),
